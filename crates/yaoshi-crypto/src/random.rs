@@ -1,0 +1,23 @@
+//! The system CSPRNG, the only randomness source `yaoshi-crypto` uses.
+
+use crate::error::{CryptoError, Result};
+use zeroize::Zeroizing;
+
+/// Fills `out` with bytes from the operating system's CSPRNG (`getrandom`).
+pub fn fill(out: &mut [u8]) -> Result<()> {
+    getrandom::fill(out).map_err(|_| CryptoError::RandomFailure)
+}
+
+/// Returns `len` fresh random bytes in a buffer that is wiped on drop.
+pub fn bytes(len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    fill(&mut out)?;
+    Ok(out)
+}
+
+/// Returns a fresh random array, e.g. a nonce.
+pub fn array<const N: usize>() -> Result<[u8; N]> {
+    let mut out = [0u8; N];
+    fill(&mut out)?;
+    Ok(out)
+}

@@ -1,0 +1,182 @@
+//! SM2 key pairs and their encodings (raw, SEC1 points, PKCS#8 and SPKI in DER and PEM).
+//!
+//! PKCS#8 and SPKI use `id-ecPublicKey` with the SM2 curve OID
+//! 1.2.156.10197.1.301, the form OpenSSL 3 reads and writes.
+
+use crate::error::{CryptoError, Result};
+use crate::secret::SecretBytes;
+use elliptic_curve::pkcs8::spki::{DecodePublicKey, EncodePublicKey};
+use elliptic_curve::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use elliptic_curve::sec1::ToSec1Point;
+use sm2::elliptic_curve;
+use zeroize::Zeroizing;
+
+/// Maximum attempts to draw a valid scalar before giving up (the chance that
+/// a uniformly random 256-bit string is invalid is about 2^-32).
+const MAX_SCALAR_DRAWS: usize = 64;
+
+/// An SM2 public key (a point on the SM2 curve, never the identity).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sm2PublicKey {
+    pub(super) point: sm2::PublicKey,
+}
+
+/// An SM2 private key with its public key. The scalar is wiped on drop.
+#[derive(Clone)]
+pub struct Sm2PrivateKey {
+    pub(super) secret: sm2::SecretKey,
+    pub(super) public: Sm2PublicKey,
+}
+
+impl core::fmt::Debug for Sm2PrivateKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sm2PrivateKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sm2PublicKey {
+    /// Parses a SEC1 point (`04 || x || y`, or compressed `02/03 || x`).
+    pub fn from_sec1_bytes(bytes: &[u8]) -> Result<Self> {
+        sm2::PublicKey::from_sec1_bytes(bytes)
+            .map(|point| Self { point })
+            .map_err(|_| CryptoError::InvalidKey("not a point on the SM2 curve"))
+    }
+
+    /// The uncompressed SEC1 encoding, `04 || x || y` (65 bytes).
+    pub fn to_sec1_uncompressed(&self) -> [u8; 65] {
+        let point = self.point.to_sec1_point(false);
+        let mut out = [0u8; 65];
+        out.copy_from_slice(point.as_bytes());
+        out
+    }
+
+    /// The affine coordinates `(x, y)`, 32 bytes each, big-endian.
+    pub fn coordinates(&self) -> ([u8; 32], [u8; 32]) {
+        split_xy(&self.to_sec1_uncompressed())
+    }
+
+    /// SubjectPublicKeyInfo DER.
+    pub fn to_spki_der(&self) -> Result<Vec<u8>> {
+        self.point
+            .to_public_key_der()
+            .map(|doc| doc.as_bytes().to_vec())
+            .map_err(|_| CryptoError::Internal("SM2 SPKI encoding"))
+    }
+
+    /// SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn to_spki_pem(&self) -> Result<String> {
+        self.point
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|_| CryptoError::Internal("SM2 SPKI encoding"))
+    }
+
+    /// Parses SubjectPublicKeyInfo DER with the SM2 curve OID.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self> {
+        sm2::PublicKey::from_public_key_der(der)
+            .map(|point| Self { point })
+            .map_err(|_| CryptoError::InvalidKey("not an SM2 SubjectPublicKeyInfo"))
+    }
+
+    /// Parses SubjectPublicKeyInfo PEM with the SM2 curve OID.
+    pub fn from_spki_pem(pem: &str) -> Result<Self> {
+        sm2::PublicKey::from_public_key_pem(pem.trim())
+            .map(|point| Self { point })
+            .map_err(|_| CryptoError::InvalidKey("not an SM2 public key PEM"))
+    }
+}
+
+impl Sm2PrivateKey {
+    /// Generates a key pair with the system CSPRNG; `d` is uniform in `[1, n-2]`.
+    pub fn generate() -> Result<Self> {
+        for _ in 0..MAX_SCALAR_DRAWS {
+            let candidate = crate::random::bytes(32)?;
+            if let Ok(key) = Self::from_bytes(&candidate) {
+                return Ok(key);
+            }
+        }
+        Err(CryptoError::RandomFailure)
+    }
+
+    /// Builds a key from the 32-byte big-endian scalar `d`, which must lie in `[1, n-2]`
+    /// (GB/T 32918.1 §6.1; `d = n-1` would make `1 + d` non-invertible).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != 32 {
+            return Err(CryptoError::InvalidKeyLength {
+                algorithm: "sm2",
+                expected: 32,
+                actual: bytes.len(),
+            });
+        }
+        let secret = sm2::SecretKey::from_slice(bytes)
+            .map_err(|_| CryptoError::InvalidKey("SM2 private scalar out of range"))?;
+        Self::from_secret(secret)
+    }
+
+    fn from_secret(secret: sm2::SecretKey) -> Result<Self> {
+        let scalar = *secret.to_nonzero_scalar();
+        let one_plus_d = scalar + sm2::Scalar::ONE;
+        if bool::from(one_plus_d.is_zero()) {
+            return Err(CryptoError::InvalidKey("SM2 private scalar out of range"));
+        }
+        let public = Sm2PublicKey {
+            point: secret.public_key(),
+        };
+        Ok(Self { secret, public })
+    }
+
+    /// The 32-byte big-endian private scalar.
+    pub fn to_bytes(&self) -> SecretBytes {
+        SecretBytes::from_slice(&self.secret.to_bytes())
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> &Sm2PublicKey {
+        &self.public
+    }
+
+    /// PKCS#8 DER (with the public key included).
+    pub fn to_pkcs8_der(&self) -> Result<SecretBytes> {
+        self.secret
+            .to_pkcs8_der()
+            .map(|doc| SecretBytes::from_slice(doc.as_bytes()))
+            .map_err(|_| CryptoError::Internal("SM2 PKCS#8 encoding"))
+    }
+
+    /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
+        self.secret
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|_| CryptoError::Internal("SM2 PKCS#8 encoding"))
+    }
+
+    /// Parses PKCS#8 DER with the SM2 curve OID.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let secret = sm2::SecretKey::from_pkcs8_der(der)
+            .map_err(|_| CryptoError::InvalidKey("not an SM2 PKCS#8 private key"))?;
+        Self::from_secret(secret)
+    }
+
+    /// Parses a PEM private key: PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`,
+    /// as `openssl ecparam -genkey` writes).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let pem = pem.trim();
+        let secret = if pem.starts_with("-----BEGIN EC PRIVATE KEY-----") {
+            sm2::SecretKey::from_sec1_pem(pem)
+                .map_err(|_| CryptoError::InvalidKey("not an SM2 SEC1 private key"))?
+        } else {
+            sm2::SecretKey::from_pkcs8_pem(pem)
+                .map_err(|_| CryptoError::InvalidKey("not an SM2 PKCS#8 private key"))?
+        };
+        Self::from_secret(secret)
+    }
+}
+
+pub(super) fn split_xy(sec1: &[u8; 65]) -> ([u8; 32], [u8; 32]) {
+    let mut x = [0u8; 32];
+    let mut y = [0u8; 32];
+    x.copy_from_slice(&sec1[1..33]);
+    y.copy_from_slice(&sec1[33..65]);
+    (x, y)
+}

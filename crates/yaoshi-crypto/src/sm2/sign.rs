@@ -1,0 +1,225 @@
+//! SM2 digital signatures (GB/T 32918.2) with SM3 and a signer ID.
+//!
+//! Signatures are DER `SEQUENCE { r INTEGER, s INTEGER }`, as OpenSSL and
+//! GM/T 0009 encode them.
+
+use super::keys::{Sm2PrivateKey, Sm2PublicKey, split_xy};
+use crate::error::{CryptoError, Result};
+use crate::hash::sm3;
+use sm2::elliptic_curve::ops::{LinearCombination, Reduce};
+use sm2::elliptic_curve::point::AffineCoordinates;
+use sm2::elliptic_curve::{Group, PrimeField};
+use sm2::{FieldBytes, ProjectivePoint, Scalar};
+use zeroize::Zeroize;
+
+/// Curve coefficient `a` of the SM2 recommended curve (GB/T 32918.5).
+const CURVE_A: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC");
+/// Curve coefficient `b`.
+const CURVE_B: [u8; 32] = hex32("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93");
+/// Base point x coordinate.
+const GX: [u8; 32] = hex32("32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7");
+/// Base point y coordinate.
+const GY: [u8; 32] = hex32("BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0");
+
+/// Longest signer ID: ENTL is a 16-bit count of ID bits.
+pub const MAX_SIGNER_ID_LEN: usize = 8191;
+
+const fn hex32(s: &str) -> [u8; 32] {
+    let s = s.as_bytes();
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = (nibble(s[2 * i]) << 4) | nibble(s[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+const fn nibble(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => panic!("upper-case hex only"),
+    }
+}
+
+impl Sm2PublicKey {
+    /// `Z = SM3(ENTL || ID || a || b || xG || yG || xA || yA)` (GB/T 32918.2 §5.5).
+    pub fn z_value(&self, signer_id: &[u8]) -> Result<[u8; 32]> {
+        if signer_id.len() > MAX_SIGNER_ID_LEN {
+            return Err(CryptoError::InvalidInput(
+                "SM2 signer ID longer than 8191 bytes",
+            ));
+        }
+        let (xa, ya) = self.coordinates();
+        let entl = ((signer_id.len() * 8) as u16).to_be_bytes();
+        let mut buf = Vec::with_capacity(2 + signer_id.len() + 32 * 6);
+        buf.extend_from_slice(&entl);
+        buf.extend_from_slice(signer_id);
+        for part in [&CURVE_A, &CURVE_B, &GX, &GY, &xa, &ya] {
+            buf.extend_from_slice(part);
+        }
+        Ok(sm3(&buf))
+    }
+
+    /// `e = SM3(Z || M)`, the value that is signed.
+    pub fn message_digest(&self, signer_id: &[u8], message: &[u8]) -> Result<[u8; 32]> {
+        let z = self.z_value(signer_id)?;
+        let mut hasher = crate::hash::Hasher::new(crate::hash::HashAlgorithm::Sm3);
+        hasher.update(&z);
+        hasher.update(message);
+        let mut e = [0u8; 32];
+        e.copy_from_slice(&hasher.finish());
+        Ok(e)
+    }
+
+    /// Verifies a DER signature over `message` by the signer `signer_id`.
+    pub fn verify(&self, signer_id: &[u8], message: &[u8], signature_der: &[u8]) -> Result<()> {
+        let e = self.message_digest(signer_id, message)?;
+        self.verify_digest(&e, signature_der)
+    }
+
+    /// Verifies a DER signature over a precomputed `e = SM3(Z || M)`.
+    pub fn verify_digest(&self, e: &[u8; 32], signature_der: &[u8]) -> Result<()> {
+        // Parsing rejects r or s outside [1, n-1] (steps B1, B2).
+        let signature = sm2::dsa::Signature::from_der(signature_der)
+            .map_err(|_| CryptoError::InvalidSignature)?;
+        let (r, s) = signature.split_scalars();
+        let e = reduce(e);
+        let t = *r + *s;
+        if bool::from(t.is_zero()) {
+            return Err(CryptoError::InvalidSignature);
+        }
+        // Variable-time double-scalar multiplication is fine here: every input is public.
+        let point = ProjectivePoint::lincomb(&[
+            (ProjectivePoint::generator(), *s),
+            (ProjectivePoint::from(self.point.as_affine()), t),
+        ]);
+        if bool::from(point.is_identity()) {
+            return Err(CryptoError::InvalidSignature);
+        }
+        let x1 = point.to_affine().x();
+        if e + reduce_field(&x1) == *r {
+            Ok(())
+        } else {
+            Err(CryptoError::InvalidSignature)
+        }
+    }
+}
+
+impl Sm2PrivateKey {
+    /// Signs `message` as signer `signer_id`; returns a DER signature.
+    pub fn sign(&self, signer_id: &[u8], message: &[u8]) -> Result<Vec<u8>> {
+        let e = self.public.message_digest(signer_id, message)?;
+        self.sign_digest(&e)
+    }
+
+    /// Signs a precomputed `e = SM3(Z || M)` with a fresh random nonce.
+    pub fn sign_digest(&self, e: &[u8; 32]) -> Result<Vec<u8>> {
+        // Each attempt fails only with negligible probability (r = 0, r + k = n, s = 0).
+        for _ in 0..16 {
+            let mut k_bytes = crate::random::array::<32>()?;
+            let k = Option::<Scalar>::from(Scalar::from_repr(k_bytes.into()));
+            k_bytes.zeroize();
+            let Some(k) = k.filter(|k| !bool::from(k.is_zero())) else {
+                continue;
+            };
+            if let Some(signature) = self.sign_with_nonce(e, &k) {
+                return Ok(signature);
+            }
+        }
+        Err(CryptoError::RandomFailure)
+    }
+
+    /// Steps A4–A7 of GB/T 32918.2 §6.1 with a given nonce `k`; `None` when
+    /// this `k` must be rejected.
+    pub(super) fn sign_with_nonce(&self, e: &[u8; 32], k: &Scalar) -> Option<Vec<u8>> {
+        let d = *self.secret.to_nonzero_scalar();
+        let e = reduce(e);
+        let x1 = ProjectivePoint::mul_by_generator(k).to_affine().x();
+        let r = e + reduce_field(&x1);
+        if bool::from(r.is_zero() | (r + k).is_zero()) {
+            return None;
+        }
+        let d_plus_1_inv = Option::<Scalar>::from((d + Scalar::ONE).invert())?;
+        let s = d_plus_1_inv * (*k - r * d);
+        if bool::from(s.is_zero()) {
+            return None;
+        }
+        let signature = sm2::dsa::Signature::from_scalars(r.to_repr(), s.to_repr()).ok()?;
+        Some(signature.to_der().to_vec())
+    }
+}
+
+fn reduce(bytes: &[u8; 32]) -> Scalar {
+    let field: FieldBytes = (*bytes).into();
+    reduce_field(&field)
+}
+
+fn reduce_field(bytes: &FieldBytes) -> Scalar {
+    <Scalar as Reduce<FieldBytes>>::reduce(bytes)
+}
+
+/// Affine `(x, y)` of `k·P`, 32 bytes each.
+pub(super) fn point_xy(point: &ProjectivePoint) -> ([u8; 32], [u8; 32]) {
+    use sm2::elliptic_curve::sec1::ToSec1Point;
+    let encoded = point.to_affine().to_sec1_point(false);
+    let mut sec1 = [0u8; 65];
+    sec1.copy_from_slice(encoded.as_bytes());
+    split_xy(&sec1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalar(hex_str: &str) -> Scalar {
+        let bytes: [u8; 32] = hex::decode(hex_str).unwrap().try_into().unwrap();
+        Option::from(Scalar::from_repr(bytes.into())).unwrap()
+    }
+
+    /// GB/T 32918.5-2017 / GM/T 0003.5-2012 Annex A: signature on the recommended curve
+    /// (the same example OpenSSL's `test/sm2_internal_test.c` carries).
+    #[test]
+    fn gbt32918_annex_a_signature_example() {
+        let key = Sm2PrivateKey::from_bytes(
+            &hex::decode("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8")
+                .unwrap(),
+        )
+        .unwrap();
+        let e = key
+            .public_key()
+            .message_digest(super::super::DEFAULT_SIGNER_ID, b"message digest")
+            .unwrap();
+        let k = scalar("59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21");
+        let der = key.sign_with_nonce(&e, &k).expect("valid nonce");
+        let signature = sm2::dsa::Signature::from_der(&der).unwrap();
+        assert_eq!(
+            hex::encode_upper(signature.r_bytes()),
+            "F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3"
+        );
+        assert_eq!(
+            hex::encode_upper(signature.s_bytes()),
+            "B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA"
+        );
+        key.public_key()
+            .verify(super::super::DEFAULT_SIGNER_ID, b"message digest", &der)
+            .unwrap();
+        assert_eq!(
+            key.public_key()
+                .verify(super::super::DEFAULT_SIGNER_ID, b"message digesT", &der),
+            Err(CryptoError::InvalidSignature)
+        );
+    }
+
+    #[test]
+    fn signer_id_longer_than_entl_allows_is_rejected() {
+        let key = Sm2PrivateKey::generate().unwrap();
+        let id = vec![b'a'; MAX_SIGNER_ID_LEN + 1];
+        assert!(matches!(
+            key.sign(&id, b"m"),
+            Err(CryptoError::InvalidInput(_))
+        ));
+        assert!(key.sign(&id[..MAX_SIGNER_ID_LEN], b"m").is_ok());
+    }
+}
