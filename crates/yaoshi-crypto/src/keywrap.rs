@@ -43,7 +43,7 @@ pub fn aes_kwp_wrap(kek_bytes: &[u8], key_material: &[u8]) -> Result<Vec<u8>> {
 
 /// Unwraps RFC 5649 output; any tampering is reported as an authentication failure.
 pub fn aes_kwp_unwrap(kek_bytes: &[u8], wrapped: &[u8]) -> Result<SecretBytes> {
-    if wrapped.len() < 16 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 16 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidCiphertext(
             "wrapped key length is not 16 + 8n bytes",
         ));

@@ -92,7 +92,7 @@ pub fn cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<SecretByt
         return Err(key_error(key));
     }
     let iv = iv16(iv)?;
-    if ciphertext.is_empty() || ciphertext.len() % BLOCK_LEN != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK_LEN) {
         return Err(CryptoError::InvalidCiphertext(
             "not a positive multiple of the block size",
         ));

@@ -38,13 +38,13 @@ pub fn der_to_raw(der: &[u8], order: RawOrder) -> Result<Vec<u8>> {
 
 /// Converts a raw ciphertext (`C1` uncompressed `04 || x || y` or compressed) to GM/T 0009 DER.
 pub fn raw_to_der(raw: &[u8], order: RawOrder) -> Result<Vec<u8>> {
-    if raw.len() < 65 + 32 + 1 && raw.first() == Some(&0x04) {
-        return Err(CryptoError::InvalidCiphertext(
-            "raw SM2 ciphertext too short",
-        ));
-    }
     let cipher = Cipher::<'_, sm2::Sm2, sm3::Sm3>::from_slice(raw, order.mode())
         .map_err(|_| CryptoError::InvalidCiphertext("not a raw SM2 ciphertext"))?;
+    if cipher.c2().is_empty() {
+        return Err(CryptoError::InvalidCiphertext(
+            "SM2 ciphertext carries no message",
+        ));
+    }
     cipher
         .to_der()
         .map_err(|_| CryptoError::InvalidCiphertext("SM2 ciphertext cannot be re-encoded"))

@@ -4,6 +4,7 @@
 //! 1.2.156.10197.1.301, the form OpenSSL 3 reads and writes.
 
 use crate::error::{CryptoError, Result};
+use crate::pem;
 use crate::secret::SecretBytes;
 use elliptic_curve::pkcs8::spki::{DecodePublicKey, EncodePublicKey};
 use elliptic_curve::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
@@ -158,20 +159,25 @@ impl Sm2PrivateKey {
         Self::from_secret(secret)
     }
 
-    /// Parses a PEM private key: PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`,
-    /// as `openssl ecparam -genkey` writes).
-    pub fn from_pem(pem: &str) -> Result<Self> {
-        let pem = pem.trim();
-        let secret = if pem.starts_with("-----BEGIN EC PRIVATE KEY-----") {
-            sm2::SecretKey::from_sec1_pem(pem)
-                .map_err(|_| CryptoError::InvalidKey("not an SM2 SEC1 private key"))?
-        } else {
-            sm2::SecretKey::from_pkcs8_pem(pem)
-                .map_err(|_| CryptoError::InvalidKey("not an SM2 PKCS#8 private key"))?
+    /// Parses a PEM private key: PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`, as
+    /// `openssl ecparam -genkey` writes, or `SM2 PRIVATE KEY`, as `openssl ec` writes).
+    pub fn from_pem(pem_text: &str) -> Result<Self> {
+        let (label, der) = pem::decode(pem_text)?;
+        let secret = match label.as_str() {
+            pem::PRIVATE_KEY => sm2::SecretKey::from_pkcs8_der(der.expose())
+                .map_err(|_| CryptoError::InvalidKey("not an SM2 PKCS#8 private key"))?,
+            pem::EC_PRIVATE_KEY | SM2_PRIVATE_KEY_LABEL => {
+                sm2::SecretKey::from_sec1_der(der.expose())
+                    .map_err(|_| CryptoError::InvalidKey("not an SM2 SEC1 private key"))?
+            }
+            _ => return Err(CryptoError::InvalidEncoding("unexpected PEM label")),
         };
         Self::from_secret(secret)
     }
 }
+
+/// The PEM label OpenSSL's `openssl ec` uses for SEC1-encoded SM2 keys.
+const SM2_PRIVATE_KEY_LABEL: &str = "SM2 PRIVATE KEY";
 
 pub(super) fn split_xy(sec1: &[u8; 65]) -> ([u8; 32], [u8; 32]) {
     let mut x = [0u8; 32];

@@ -187,6 +187,15 @@ mod tests {
                 .unwrap(),
         )
         .unwrap();
+        let (x, y) = key.public_key().coordinates();
+        assert_eq!(
+            hex::encode_upper(x),
+            "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020"
+        );
+        assert_eq!(
+            hex::encode_upper(y),
+            "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13"
+        );
         let e = key
             .public_key()
             .message_digest(super::super::DEFAULT_SIGNER_ID, b"message digest")
