@@ -15,6 +15,9 @@
 //!
 //! The tests need `openssl` on `PATH` and fail (never skip) without it.
 
+mod common;
+
+use common::{flip, rand_bytes, rand_len};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -23,7 +26,6 @@ use yaoshi_crypto::CryptoError;
 use yaoshi_crypto::ecdsa::{EcdsaCurve, EcdsaPrivateKey, EcdsaPublicKey};
 use yaoshi_crypto::ed25519::{Ed25519PrivateKey, Ed25519PublicKey};
 use yaoshi_crypto::hash::{self, HashAlgorithm};
-use yaoshi_crypto::random;
 use yaoshi_crypto::rsa::{RsaBits, RsaPadding, RsaPrivateKey, RsaPublicKey};
 use yaoshi_crypto::sm2::{self, DEFAULT_SIGNER_ID, RawOrder, Sm2PrivateKey, Sm2PublicKey};
 use yaoshi_crypto::sm4;
@@ -129,16 +131,6 @@ impl Work {
 // Data helpers
 // ---------------------------------------------------------------------------
 
-fn rand_bytes(len: usize) -> Vec<u8> {
-    random::bytes(len).expect("CSPRNG").to_vec()
-}
-
-/// A random length in `1..=max`.
-fn rand_len(max: usize) -> usize {
-    let b: [u8; 4] = random::array().expect("CSPRNG");
-    (u32::from_le_bytes(b) as usize % max) + 1
-}
-
 /// Messages to sign: fixed cases plus random ones.
 fn messages() -> Vec<Vec<u8>> {
     vec![
@@ -149,18 +141,6 @@ fn messages() -> Vec<Vec<u8>> {
         rand_bytes(rand_len(1000)),
         rand_bytes(4096),
     ]
-}
-
-/// Flips the lowest bit of byte `index` (counted from the end when negative).
-fn flip(data: &[u8], index: isize) -> Vec<u8> {
-    let mut out = data.to_vec();
-    let i = if index < 0 {
-        out.len() - index.unsigned_abs()
-    } else {
-        index as usize
-    };
-    out[i] ^= 1;
-    out
 }
 
 /// One DER TLV with a definite length: `(tag, contents, rest)`.

@@ -15,6 +15,9 @@
 //! (never skip) without them.
 
 use std::io::Write;
+mod common;
+
+use common::{flip, rand_bytes, rand_len};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -24,7 +27,6 @@ use yaoshi_crypto::CryptoError;
 use yaoshi_crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN, TAG_LEN};
 use yaoshi_crypto::hash::{self, HashAlgorithm};
 use yaoshi_crypto::mac;
-use yaoshi_crypto::random;
 use yaoshi_crypto::sm2::{self, DEFAULT_SIGNER_ID, RawOrder, Sm2PrivateKey};
 
 // ---------------------------------------------------------------------------
@@ -116,28 +118,6 @@ fn bool_result(value: &Value) -> bool {
 // ---------------------------------------------------------------------------
 // Data helpers
 // ---------------------------------------------------------------------------
-
-fn rand_bytes(len: usize) -> Vec<u8> {
-    random::bytes(len).expect("CSPRNG").to_vec()
-}
-
-/// A random length in `1..=max`.
-fn rand_len(max: usize) -> usize {
-    let b: [u8; 4] = random::array().expect("CSPRNG");
-    (u32::from_le_bytes(b) as usize % max) + 1
-}
-
-/// Flips the lowest bit of byte `index` (counted from the end when negative).
-fn flip(data: &[u8], index: isize) -> Vec<u8> {
-    let mut out = data.to_vec();
-    let i = if index < 0 {
-        out.len() - index.unsigned_abs()
-    } else {
-        index as usize
-    };
-    out[i] ^= 1;
-    out
-}
 
 // ---------------------------------------------------------------------------
 // SM4-GCM (pyca/cryptography)

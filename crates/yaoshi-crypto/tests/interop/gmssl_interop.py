@@ -33,9 +33,10 @@ Known gmssl 3.2.x quirks this script works around or that the tests take into ac
 Exit status 2 with a message on stderr when `gmssl` is missing. No network access is needed.
 """
 
-import json
 import secrets
 import sys
+
+import interop_cli
 
 try:
     from gmssl import sm2
@@ -88,13 +89,7 @@ COMMANDS = {"encrypt": encrypt, "decrypt": decrypt, "sign": sign, "verify": veri
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
-        sys.stderr.write("usage: gmssl_interop.py {%s} < cases.json\n" % ",".join(COMMANDS))
-        return 64
-    command = COMMANDS[sys.argv[1]]
-    cases = json.load(sys.stdin)["cases"]
-    json.dump({"results": [command(case) for case in cases]}, sys.stdout)
-    return 0
+    return interop_cli.run("gmssl_interop.py", COMMANDS)
 
 
 if __name__ == "__main__":

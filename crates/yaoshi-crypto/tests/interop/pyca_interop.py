@@ -17,8 +17,9 @@ Exit status 2 with a message on stderr when `cryptography` is missing or too
 old to offer SM4/SM3. No network access is needed.
 """
 
-import json
 import sys
+
+import interop_cli
 
 try:
     from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -98,13 +99,7 @@ COMMANDS = {
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
-        sys.stderr.write("usage: pyca_interop.py {%s} < cases.json\n" % ",".join(COMMANDS))
-        return 64
-    command = COMMANDS[sys.argv[1]]
-    cases = json.load(sys.stdin)["cases"]
-    json.dump({"results": [command(case) for case in cases]}, sys.stdout)
-    return 0
+    return interop_cli.run("pyca_interop.py", COMMANDS)
 
 
 if __name__ == "__main__":
