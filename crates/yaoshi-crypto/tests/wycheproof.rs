@@ -39,7 +39,12 @@ fn run_aead(
             let mut sealed = test.ct.to_vec();
             sealed.extend_from_slice(&test.tag);
             let opened = key.open(&test.nonce, &test.aad, &sealed);
-            check(&test.result, opened.is_ok(), name_of(&name), test.tc_id);
+            check(
+                &test.result,
+                opened.is_ok(),
+                &format!("{name:?}"),
+                test.tc_id,
+            );
             if test.result == TestResult::Valid {
                 assert_eq!(opened.unwrap().expose(), &test.pt[..]);
                 assert_eq!(key.seal(&test.nonce, &test.aad, &test.pt).unwrap(), sealed);
@@ -48,10 +53,6 @@ fn run_aead(
         }
     }
     ran
-}
-
-fn name_of<T: std::fmt::Debug>(name: &T) -> &'static str {
-    Box::leak(format!("{name:?}").into_boxed_str())
 }
 
 #[test]
@@ -121,11 +122,11 @@ fn hmac_sha2_and_sm3() {
             for test in group.tests {
                 let full = mac::hmac(algorithm, &test.key, &test.msg);
                 let matches = full.get(..test.tag.len()) == Some(&test.tag[..]);
-                check(&test.result, matches, name_of(&name), test.tc_id);
+                check(&test.result, matches, &format!("{name:?}"), test.tc_id);
                 if group.tag_size == algorithm.output_len() * 8 {
                     let verified =
                         mac::hmac_verify(algorithm, &test.key, &test.msg, &test.tag).is_ok();
-                    check(&test.result, verified, name_of(&name), test.tc_id);
+                    check(&test.result, verified, &format!("{name:?}"), test.tc_id);
                 }
                 ran += 1;
             }
@@ -151,7 +152,7 @@ fn hkdf_sha2() {
                     .as_ref()
                     .map(|okm| okm[..] == test.okm[..])
                     .unwrap_or(false);
-                check(&test.result, ok, name_of(&name), test.tc_id);
+                check(&test.result, ok, &format!("{name:?}"), test.tc_id);
                 ran += 1;
             }
         }
@@ -204,7 +205,7 @@ fn ecdsa_asn1_signatures() {
             );
             for test in group.tests {
                 let ok = key.verify(hash, &test.msg, &test.sig).is_ok();
-                check(&test.result, ok, name_of(&name), test.tc_id);
+                check(&test.result, ok, &format!("{name:?}"), test.tc_id);
                 ran += 1;
             }
         }
@@ -248,7 +249,7 @@ fn rsa_pkcs1v15_signatures() {
                 let ok = key
                     .verify(RsaPadding::Pkcs1v15, hash, &test.msg, &test.sig)
                     .is_ok();
-                check(&test.result, ok, name_of(&name), test.tc_id);
+                check(&test.result, ok, &format!("{name:?}"), test.tc_id);
                 ran += 1;
             }
         }
@@ -292,7 +293,7 @@ fn rsa_pss_signatures() {
                 let ok = key
                     .verify(RsaPadding::Pss, hash, &test.msg, &test.sig)
                     .is_ok();
-                check(&test.result, ok, name_of(&name), test.tc_id);
+                check(&test.result, ok, &format!("{name:?}"), test.tc_id);
                 ran += 1;
             }
         }
@@ -321,7 +322,7 @@ fn rsa_oaep_sha256_decryption() {
                     .as_ref()
                     .map(|pt| pt.expose() == &test.pt[..])
                     .unwrap_or(false);
-                check(&test.result, ok, name_of(&name), test.tc_id);
+                check(&test.result, ok, &format!("{name:?}"), test.tc_id);
                 ran += 1;
             }
         }

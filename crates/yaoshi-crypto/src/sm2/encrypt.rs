@@ -1,12 +1,12 @@
 //! SM2 public-key encryption (GB/T 32918.4) with SM3, in GM/T 0009 DER form.
 
 use super::ciphertext::{RawOrder, der_to_raw, raw_to_der};
-use super::keys::{Sm2PrivateKey, Sm2PublicKey};
+use super::keys::{Sm2PrivateKey, Sm2PublicKey, with_random_nonce};
 use super::sign::point_xy;
 use crate::error::{CryptoError, Result};
 use crate::hash::{HashAlgorithm, Hasher};
 use crate::secret::{SecretBytes, ct_eq};
-use sm2::elliptic_curve::{Group, PrimeField};
+use sm2::elliptic_curve::Group;
 use sm2::{ProjectivePoint, Scalar};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -32,18 +32,7 @@ impl Sm2PublicKey {
     /// Encrypts `plaintext` to this key; returns GM/T 0009 DER (`C1`, `C3`, `C2`).
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
         check_plaintext(plaintext)?;
-        for _ in 0..16 {
-            let mut k_bytes = crate::random::array::<32>()?;
-            let k = Option::<Scalar>::from(Scalar::from_repr(k_bytes.into()));
-            k_bytes.zeroize();
-            let Some(k) = k.filter(|k| !bool::from(k.is_zero())) else {
-                continue;
-            };
-            if let Some(der) = self.encrypt_with_nonce(plaintext, &k)? {
-                return Ok(der);
-            }
-        }
-        Err(CryptoError::RandomFailure)
+        with_random_nonce(|k| self.encrypt_with_nonce(plaintext, k))
     }
 
     /// Steps A2–A8 of GB/T 32918.4 §6.1 with a given `k`; `Ok(None)` when the
@@ -55,16 +44,11 @@ impl Sm2PublicKey {
     ) -> Result<Option<Vec<u8>>> {
         let c1 = ProjectivePoint::mul_by_generator(k);
         let shared = ProjectivePoint::from(self.point.as_affine()) * k;
-        let (x2, y2) = point_xy(&shared);
-        let mut z = Zeroizing::new([0u8; 64]);
-        z[..32].copy_from_slice(&x2);
-        z[32..].copy_from_slice(&y2);
-        let t = kdf(&z[..], plaintext.len());
-        if t.iter().all(|&b| b == 0) {
+        let Some(secret) = SharedSecret::derive(&shared, plaintext.len()) else {
             return Ok(None);
-        }
-        let c2: Vec<u8> = plaintext.iter().zip(t.iter()).map(|(m, t)| m ^ t).collect();
-        let c3 = c3_digest(&x2, plaintext, &y2);
+        };
+        let c2 = secret.apply(plaintext);
+        let c3 = secret.c3(plaintext);
         let (x1, y1) = point_xy(&c1);
         let mut raw = Vec::with_capacity(65 + 32 + c2.len());
         raw.push(0x04);
@@ -99,17 +83,10 @@ impl Sm2PrivateKey {
                 "C1 is the point at infinity",
             ));
         }
-        let (x2, y2) = point_xy(&shared);
-        let mut z = Zeroizing::new([0u8; 64]);
-        z[..32].copy_from_slice(&x2);
-        z[32..].copy_from_slice(&y2);
-        let t = kdf(&z[..], c2.len());
-        if t.iter().all(|&b| b == 0) {
-            return Err(CryptoError::AuthenticationFailed);
-        }
-        let plaintext: Vec<u8> = c2.iter().zip(t.iter()).map(|(c, t)| c ^ t).collect();
-        let plaintext = SecretBytes::new(plaintext);
-        let u = c3_digest(&x2, plaintext.expose(), &y2);
+        let secret =
+            SharedSecret::derive(&shared, c2.len()).ok_or(CryptoError::AuthenticationFailed)?;
+        let plaintext = SecretBytes::new(secret.apply(c2));
+        let u = secret.c3(plaintext.expose());
         if !ct_eq(&u, c3) {
             return Err(CryptoError::AuthenticationFailed);
         }
@@ -117,12 +94,45 @@ impl Sm2PrivateKey {
     }
 }
 
-fn c3_digest(x2: &[u8; 32], message: &[u8], y2: &[u8; 32]) -> Vec<u8> {
-    let mut hasher = Hasher::new(HashAlgorithm::Sm3);
-    hasher.update(x2);
-    hasher.update(message);
-    hasher.update(y2);
-    hasher.finish()
+/// The shared point `(x2, y2)` and the key stream `t = KDF(x2 || y2, len)`,
+/// all wiped on drop.
+struct SharedSecret {
+    xy: Zeroizing<[u8; 64]>,
+    stream: Zeroizing<Vec<u8>>,
+}
+
+impl SharedSecret {
+    /// `None` when the key stream is all zero (steps A5/B4: pick a new `k`, or reject).
+    fn derive(shared: &ProjectivePoint, len: usize) -> Option<Self> {
+        let (mut x2, mut y2) = point_xy(shared);
+        let mut xy = Zeroizing::new([0u8; 64]);
+        xy[..32].copy_from_slice(&x2);
+        xy[32..].copy_from_slice(&y2);
+        x2.zeroize();
+        y2.zeroize();
+        let stream = kdf(&xy[..], len);
+        if stream.iter().all(|&b| b == 0) {
+            return None;
+        }
+        Some(Self { xy, stream })
+    }
+
+    /// `data XOR t` (C2 from M, or M from C2).
+    fn apply(&self, data: &[u8]) -> Vec<u8> {
+        data.iter()
+            .zip(self.stream.iter())
+            .map(|(d, t)| d ^ t)
+            .collect()
+    }
+
+    /// `C3 = SM3(x2 || M || y2)`.
+    fn c3(&self, message: &[u8]) -> Vec<u8> {
+        let mut hasher = Hasher::new(HashAlgorithm::Sm3);
+        hasher.update(&self.xy[..32]);
+        hasher.update(message);
+        hasher.update(&self.xy[32..]);
+        hasher.finish()
+    }
 }
 
 fn check_plaintext(plaintext: &[u8]) -> Result<()> {
@@ -142,6 +152,7 @@ fn check_plaintext(plaintext: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sm2::elliptic_curve::PrimeField;
 
     /// GB/T 32918.5-2017 / GM/T 0003.5-2012 Annex C: encryption on the recommended
     /// curve, serialised as GM/T 0009 DER (as in OpenSSL's `test/sm2_internal_test.c`).

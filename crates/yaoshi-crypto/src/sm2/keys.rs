@@ -179,6 +179,28 @@ impl Sm2PrivateKey {
 /// The PEM label OpenSSL's `openssl ec` uses for SEC1-encoded SM2 keys.
 const SM2_PRIVATE_KEY_LABEL: &str = "SM2 PRIVATE KEY";
 
+/// Draws nonces `k` uniformly from `[1, n-1]` with the system CSPRNG and hands
+/// each to `attempt` until it accepts one (`Ok(Some(_))`). A rejection happens
+/// only with negligible probability, so a bounded number of draws suffices.
+pub(super) fn with_random_nonce<T>(
+    mut attempt: impl FnMut(&sm2::Scalar) -> Result<Option<T>>,
+) -> Result<T> {
+    use sm2::elliptic_curve::PrimeField;
+    use zeroize::Zeroize;
+    for _ in 0..16 {
+        let mut k_bytes = crate::random::array::<32>()?;
+        let k = Option::<sm2::Scalar>::from(sm2::Scalar::from_repr(k_bytes.into()));
+        k_bytes.zeroize();
+        let Some(k) = k.filter(|k| !bool::from(k.is_zero())) else {
+            continue;
+        };
+        if let Some(done) = attempt(&k)? {
+            return Ok(done);
+        }
+    }
+    Err(CryptoError::RandomFailure)
+}
+
 pub(super) fn split_xy(sec1: &[u8; 65]) -> ([u8; 32], [u8; 32]) {
     let mut x = [0u8; 32];
     let mut y = [0u8; 32];

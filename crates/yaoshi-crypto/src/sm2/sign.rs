@@ -3,14 +3,13 @@
 //! Signatures are DER `SEQUENCE { r INTEGER, s INTEGER }`, as OpenSSL and
 //! GM/T 0009 encode them.
 
-use super::keys::{Sm2PrivateKey, Sm2PublicKey, split_xy};
+use super::keys::{Sm2PrivateKey, Sm2PublicKey, split_xy, with_random_nonce};
 use crate::error::{CryptoError, Result};
 use crate::hash::sm3;
 use sm2::elliptic_curve::ops::{LinearCombination, Reduce};
 use sm2::elliptic_curve::point::AffineCoordinates;
 use sm2::elliptic_curve::{Group, PrimeField};
 use sm2::{FieldBytes, ProjectivePoint, Scalar};
-use zeroize::Zeroize;
 
 /// Curve coefficient `a` of the SM2 recommended curve (GB/T 32918.5).
 const CURVE_A: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC");
@@ -116,19 +115,8 @@ impl Sm2PrivateKey {
 
     /// Signs a precomputed `e = SM3(Z || M)` with a fresh random nonce.
     pub fn sign_digest(&self, e: &[u8; 32]) -> Result<Vec<u8>> {
-        // Each attempt fails only with negligible probability (r = 0, r + k = n, s = 0).
-        for _ in 0..16 {
-            let mut k_bytes = crate::random::array::<32>()?;
-            let k = Option::<Scalar>::from(Scalar::from_repr(k_bytes.into()));
-            k_bytes.zeroize();
-            let Some(k) = k.filter(|k| !bool::from(k.is_zero())) else {
-                continue;
-            };
-            if let Some(signature) = self.sign_with_nonce(e, &k) {
-                return Ok(signature);
-            }
-        }
-        Err(CryptoError::RandomFailure)
+        // A nonce is rejected only when r = 0, r + k = n or s = 0.
+        with_random_nonce(|k| Ok(self.sign_with_nonce(e, k)))
     }
 
     /// Steps A4–A7 of GB/T 32918.2 §6.1 with a given nonce `k`; `None` when
