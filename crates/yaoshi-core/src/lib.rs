@@ -2,12 +2,21 @@
 //!
 //! The domain of yaoshi (DESIGN §2–§8): keys, versions and their lifecycle,
 //! the barrier (root key → namespace key-encryption keys → key material), the
-//! seal, profiles and policy checks, principals, roles and grants, approvals,
-//! the audit chain, and the `Store` trait that storage back ends implement.
-//! Every front end calls one service type, `Kms`: authorise → check → crypto
-//! → audit → result.
+//! seal, and the [`Store`](store::Store) trait that storage back ends
+//! implement. Every front end calls one service type, [`Kms`](kms::Kms).
+//!
+//! | module | what |
+//! |---|---|
+//! | [`store`] | the `Store` trait and its records |
+//! | [`key`] | key types, policies (metadata), lifecycle states, version material |
+//! | [`barrier`] | sealing of KEKs and key material with bound associated data |
+//! | [`seal`] | the root key: Shamir, device-wrapped (PKCS#11) and dev seals |
+//! | [`kms`] | the service: lifecycle and crypto operations |
+//! | [`error`] | the typed errors every operation returns |
 //!
 //! It depends only on `yaoshi-crypto`; storage and HTTP live in
-//! `yaoshi-store` and `yaoshi-server`. This crate is empty until the keystore
-//! issue lands; its boundary is fixed here so nothing grows in the wrong place.
+//! `yaoshi-store` and `yaoshi-server`.
 #![forbid(unsafe_code)]
+
+pub mod seal;
+pub mod store;

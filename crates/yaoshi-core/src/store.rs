@@ -1,0 +1,132 @@
+//! The `Store` trait: the narrow, async persistence interface every storage
+//! back end (SQLite, PostgreSQL) implements, and the records it moves.
+//!
+//! Records are opaque to the store: key material arrives already sealed by the
+//! barrier, metadata as serialised bytes. The store's job is durability,
+//! uniqueness of live key names per namespace, and atomic compare-and-set
+//! changes so that many nodes can share one database without lost updates.
+
+use async_trait::async_trait;
+
+/// Lifecycle state of a key as stored (see [`crate::key::KeyState`]).
+pub type StateName = String;
+
+/// A namespace and its key-encryption key, sealed under the root key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceRecord {
+    /// Namespace name (unique).
+    pub name: String,
+    /// The namespace KEK, sealed by the barrier under the root key.
+    pub sealed_kek: Vec<u8>,
+    /// Unix time (seconds) of creation.
+    pub created_at: i64,
+}
+
+/// One key's row: identity, lifecycle state and serialised metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// Immutable random identifier; bound into every version's sealed material.
+    pub id: String,
+    /// Namespace the key belongs to.
+    pub namespace: String,
+    /// Name, unique among the namespace's keys that are not destroyed.
+    pub name: String,
+    /// `active`, `disabled`, `soft-deleted` or `destroyed`.
+    pub state: StateName,
+    /// Incremented by every change; the compare-and-set token.
+    pub generation: i64,
+    /// Serialised key policy (JSON), public data only.
+    pub metadata: Vec<u8>,
+    /// Unix time (seconds) of creation.
+    pub created_at: i64,
+    /// Unix time (seconds) of the last change.
+    pub updated_at: i64,
+}
+
+/// One key version's material, sealed by the barrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    /// The owning key's [`KeyRecord::id`].
+    pub key_id: String,
+    /// Version number, starting at 1.
+    pub version: i64,
+    /// Barrier-sealed material; `None` once the version has been erased.
+    pub sealed_material: Option<Vec<u8>>,
+    /// Unix time (seconds) of creation.
+    pub created_at: i64,
+}
+
+/// An atomic change to one key: its new row plus version inserts/erasures.
+///
+/// Applied in one transaction. With `expected_generation: None` the key is
+/// created and the change fails with [`StoreError::AlreadyExists`] if a key
+/// that is not destroyed already has the name. Otherwise the row is updated
+/// only if its stored generation equals `expected_generation`, else
+/// [`StoreError::Conflict`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    /// The key row as it must be after the change (with its new generation).
+    pub key: KeyRecord,
+    /// `None` to create; `Some(g)` to update a row whose generation is `g`.
+    pub expected_generation: Option<i64>,
+    /// Versions to insert; an existing (key id, version) is a conflict.
+    pub put_versions: Vec<VersionRecord>,
+    /// Delete every version row with `version < n` (trim).
+    pub delete_versions_below: Option<i64>,
+    /// Set `sealed_material` to NULL on every version (destroy).
+    pub erase_all_material: bool,
+}
+
+/// What a store can fail with. Messages never contain stored values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A live key with that name, or a namespace/entry, already exists.
+    #[error("already exists")]
+    AlreadyExists,
+    /// A compare-and-set failed: another writer changed the row first.
+    #[error("concurrent modification")]
+    Conflict,
+    /// The database could not be reached or refused the operation.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data is not in the expected shape.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Persistence for one yaoshi deployment. Every method is atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Short name of the back end (`sqlite`, `postgres`), for health and logs.
+    fn backend(&self) -> &'static str;
+
+    /// Reads a system entry (seal configuration, wrapping keys, ...).
+    async fn get_entry(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Writes a system entry, replacing any previous value.
+    async fn put_entry(&self, name: &str, value: &[u8]) -> StoreResult<()>;
+    /// Writes a system entry only if absent; `false` if it already existed.
+    async fn insert_entry(&self, name: &str, value: &[u8]) -> StoreResult<bool>;
+    /// Removes a system entry; `false` if there was none.
+    async fn delete_entry(&self, name: &str) -> StoreResult<bool>;
+
+    /// Reads a namespace.
+    async fn get_namespace(&self, name: &str) -> StoreResult<Option<NamespaceRecord>>;
+    /// Creates a namespace only if absent; `false` if it already existed.
+    async fn insert_namespace(&self, namespace: &NamespaceRecord) -> StoreResult<bool>;
+
+    /// Reads the key with this name that is not destroyed.
+    async fn get_key(&self, namespace: &str, name: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Reads a key by id, whatever its state (destroyed keys included).
+    async fn get_key_by_id(&self, id: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Names of the namespace's keys that are not destroyed, sorted.
+    async fn list_keys(&self, namespace: &str) -> StoreResult<Vec<String>>;
+    /// Reads one version of a key.
+    async fn get_version(&self, key_id: &str, version: i64) -> StoreResult<Option<VersionRecord>>;
+    /// Every stored version of a key, ascending.
+    async fn list_versions(&self, key_id: &str) -> StoreResult<Vec<VersionRecord>>;
+    /// Applies a [`KeyChange`] atomically.
+    async fn apply(&self, change: &KeyChange) -> StoreResult<()>;
+}
