@@ -10,13 +10,22 @@
 //! | [`store`] | the `Store` trait and its records |
 //! | [`key`] | key types, policies (metadata), lifecycle states, version material |
 //! | [`barrier`] | sealing of KEKs and key material with bound associated data |
-//! | [`seal`] | the root key: Shamir, device-wrapped (PKCS#11) and dev seals |
-//! | [`kms`] | the service: lifecycle and crypto operations |
+//! | [`seal`] | the root key's protection: Shamir, device-wrapped (PKCS#11), dev |
+//! | [`cache`] | the bounded cache of unsealed versions |
+//! | [`kms`] | the service: seal state, lifecycle and crypto operations |
 //! | [`error`] | the typed errors every operation returns |
 //!
 //! It depends only on `yaoshi-crypto`; storage and HTTP live in
 //! `yaoshi-store` and `yaoshi-server`.
 #![forbid(unsafe_code)]
 
+pub mod barrier;
+pub mod cache;
+pub mod error;
+pub mod key;
+pub mod kms;
 pub mod seal;
 pub mod store;
+
+pub use error::{KmsError, KmsResult};
+pub use kms::{Kms, KmsOptions};

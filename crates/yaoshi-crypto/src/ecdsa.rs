@@ -11,6 +11,7 @@ use crate::pem;
 use crate::secret::SecretBytes;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, KeyPair};
+use aws_lc_rs::encoding::AsDer as _;
 use zeroize::Zeroizing;
 
 /// A NIST prime curve.
@@ -178,6 +179,16 @@ impl EcdsaPrivateKey {
         pem::encode_secret(pem::PRIVATE_KEY, &self.pkcs8)
     }
 
+    /// SEC1 / RFC 5915 `EC PRIVATE KEY` PEM, the form Vault exports.
+    pub fn to_sec1_pem(&self) -> Result<Zeroizing<String>> {
+        let der = self
+            .pair
+            .private_key()
+            .as_der()
+            .map_err(|_| CryptoError::Internal("ECDSA SEC1 encoding"))?;
+        pem::encode_secret(pem::EC_PRIVATE_KEY, &SecretBytes::from_slice(der.as_ref()))
+    }
+
     /// The public key.
     pub fn public_key(&self) -> EcdsaPublicKey {
         EcdsaPublicKey {
@@ -325,6 +336,20 @@ impl EcdsaPublicKey {
     pub fn verify(&self, hash: HashAlgorithm, message: &[u8], signature: &[u8]) -> Result<()> {
         sig::UnparsedPublicKey::new(self.curve.verification(hash)?, &self.point)
             .verify(message, signature)
+            .map_err(|_| CryptoError::InvalidSignature)
+    }
+
+    /// Verifies a DER signature over an already computed `digest` under `hash`.
+    pub fn verify_prehashed(
+        &self,
+        hash: HashAlgorithm,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
+        let algorithm = self.curve.verification(hash)?;
+        let digest = hash::aws_lc_digest(hash, digest)?;
+        sig::UnparsedPublicKey::new(algorithm, &self.point)
+            .verify_digest(&digest, signature)
             .map_err(|_| CryptoError::InvalidSignature)
     }
 }

@@ -61,6 +61,17 @@ impl Ed25519PrivateKey {
         Self::from_pkcs8_der(pem::decode_labelled(pem_text, pem::PRIVATE_KEY)?.expose())
     }
 
+    /// The 32-byte seed (the RFC 8032 private key), read from the PKCS#8 v1
+    /// encoding, whose last 32 bytes it is.
+    pub fn seed(&self) -> Result<SecretBytes> {
+        let der = self.to_pkcs8_der()?;
+        let bytes = der.expose();
+        if bytes.len() != 48 {
+            return Err(CryptoError::Internal("Ed25519 PKCS#8 v1 layout"));
+        }
+        Ok(SecretBytes::from_slice(&bytes[16..]))
+    }
+
     /// PKCS#8 v1 DER (RFC 8410), which every OpenSSL version reads.
     pub fn to_pkcs8_der(&self) -> Result<SecretBytes> {
         let der: Pkcs8V1Der<'static> = self

@@ -791,6 +791,12 @@ fn ecdsa_pem_keys_exchange_with_openssl() {
             openssl_text(&["pkey", "-in", &key_path, "-pubout"]),
             spki_pem
         );
+        let sec1_out = w.write("yaoshi-sec1.pem", key.to_sec1_pem().unwrap().as_bytes());
+        assert_eq!(
+            openssl_text(&["ec", "-in", &sec1_out, "-pubout"]),
+            spki_pem,
+            "OpenSSL reads yaoshi's SEC1 (Vault export) form"
+        );
         let text = openssl_text(&["pkey", "-pubin", "-in", &pub_path, "-text", "-noout"]);
         assert!(text.contains(nist), "{text}");
         assert_eq!(

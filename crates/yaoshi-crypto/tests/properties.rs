@@ -265,6 +265,12 @@ proptest! {
         let signature = ecdsa.sign(hash, &message).unwrap();
         prop_assert!(ecdsa.public_key().verify(hash, &message, &signature).is_ok());
         prop_assert!(ecdsa.public_key().verify(hash, &message, &flip(&signature, index, mask)).is_err());
+        let digest = yaoshi_crypto::hash::digest(hash, &message);
+        prop_assert!(ecdsa.public_key().verify_prehashed(hash, &digest, &signature).is_ok());
+        let prehashed = ecdsa.sign_prehashed(hash, &digest).unwrap();
+        prop_assert!(ecdsa.public_key().verify(hash, &message, &prehashed).is_ok());
+        prop_assert!(ecdsa.public_key().verify_prehashed(hash, &digest, &flip(&prehashed, index, mask)).is_err());
+        prop_assert!(ecdsa.public_key().verify_prehashed(hash, &digest[1..], &prehashed).is_err());
 
         let ed = Ed25519PrivateKey::generate().unwrap();
         let signature = ed.sign(&message);
@@ -311,6 +317,10 @@ fn pem_round_trips_for_every_key_type() {
         let key = EcdsaPrivateKey::generate(curve).unwrap();
         let again = EcdsaPrivateKey::from_pem(curve, &key.to_pkcs8_pem().unwrap()).unwrap();
         assert_eq!(again.public_key(), key.public_key());
+        let sec1 = key.to_sec1_pem().unwrap();
+        assert!(sec1.starts_with("-----BEGIN EC PRIVATE KEY-----"));
+        let again = EcdsaPrivateKey::from_pem(curve, &sec1).unwrap();
+        assert_eq!(again.public_key(), key.public_key());
         let public_pem = key.public_key().to_spki_pem().unwrap();
         assert_eq!(
             yaoshi_crypto::ecdsa::EcdsaPublicKey::from_spki_pem(curve, &public_pem).unwrap(),
@@ -321,6 +331,8 @@ fn pem_round_trips_for_every_key_type() {
     let ed = Ed25519PrivateKey::generate().unwrap();
     let again = Ed25519PrivateKey::from_pem(&ed.to_pkcs8_pem().unwrap()).unwrap();
     assert_eq!(again.public_key(), ed.public_key());
+    let from_seed = Ed25519PrivateKey::from_seed(ed.seed().unwrap().expose()).unwrap();
+    assert_eq!(from_seed.public_key(), ed.public_key());
 
     let rsa = rsa_2048();
     let again = RsaPrivateKey::from_pem(&rsa.to_pkcs8_pem().unwrap()).unwrap();

@@ -1,0 +1,330 @@
+//! The `Kms` service: the one entry point every front end calls.
+//!
+//! Submodules hold one operation family each, like OpenBao's
+//! `path_*.go` files: [`seal_ops`] (init, unseal, seal, status),
+//! [`lifecycle`] (create, read, list, configure, rotate, trim, delete,
+//! restore), [`encryption`] (encrypt, decrypt, rewrap, datakey),
+//! [`signing`] (sign, verify, hmac), [`export`] (export, backup, restore of a
+//! single key) and [`import`] (wrapping keys and BYOK import).
+//!
+//! Consistency across nodes: a key's row (policy, state, generation) is read
+//! from the store on every request, so a rotation, trim, disable or delete on
+//! one node is seen by the next request on every other node. Only immutable
+//! data is cached in memory: unsealed versions (by key id and version) and
+//! namespace KEKs.
+
+pub mod encryption;
+pub mod export;
+pub mod import;
+pub mod lifecycle;
+pub mod seal_ops;
+pub mod signing;
+
+use crate::barrier::{BarrierAlgorithm, BarrierKey, Binding, SECRET_LEN};
+use crate::cache::{DEFAULT_CAPACITY, MaterialCache};
+use crate::error::{KmsError, KmsResult};
+use crate::key::{KeyPolicy, KeyState, KeyType, LoadedVersion, VersionMaterial};
+use crate::store::{KeyRecord, NamespaceRecord, Store, StoreError, VersionRecord};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use yaoshi_crypto::{SecretBytes, random};
+
+pub use seal_ops::{InitRequest, InitResult, InitSeal, SealStatus};
+
+/// How many times a compare-and-set change is retried on a conflict.
+const CAS_ATTEMPTS: usize = 16;
+
+/// Settings of a `Kms` instance.
+#[derive(Debug, Clone)]
+pub struct KmsOptions {
+    /// Barrier algorithm for a deployment initialised by this node.
+    pub barrier: BarrierAlgorithm,
+    /// Number of unsealed versions kept in memory.
+    pub cache_capacity: usize,
+    /// Type of keys created without one (Vault's upsert on encrypt).
+    pub default_key_type: KeyType,
+    /// Name of the compliance profile recorded on new keys.
+    pub profile: String,
+}
+
+impl Default for KmsOptions {
+    fn default() -> Self {
+        Self {
+            barrier: BarrierAlgorithm::Aes256Gcm,
+            cache_capacity: DEFAULT_CAPACITY,
+            default_key_type: KeyType::Aes256Gcm96,
+            profile: "default".into(),
+        }
+    }
+}
+
+/// The unsealed state: root key, barrier algorithm and cached KEKs.
+struct Unsealed {
+    root: BarrierKey,
+    barrier: BarrierAlgorithm,
+    keks: Mutex<HashMap<String, Arc<BarrierKey>>>,
+}
+
+/// The seal state machine.
+enum SealState {
+    Sealed {
+        progress: Vec<SecretBytes>,
+        nonce: Option<String>,
+    },
+    Unsealed(Arc<Unsealed>),
+}
+
+/// A key as read for one request: its row, parsed policy and state.
+#[derive(Debug, Clone)]
+pub struct KeyHandle {
+    /// The stored row.
+    pub record: KeyRecord,
+    /// The parsed policy.
+    pub policy: KeyPolicy,
+    /// The lifecycle state.
+    pub state: KeyState,
+}
+
+impl KeyHandle {
+    fn from_record(record: KeyRecord) -> KmsResult<Self> {
+        let policy = KeyPolicy::from_bytes(&record.metadata)?;
+        let state = KeyState::from_name(&record.state)
+            .ok_or_else(|| KmsError::Internal("stored key state is unknown".into()))?;
+        Ok(Self {
+            record,
+            policy,
+            state,
+        })
+    }
+
+    /// Refuses crypto operations on keys that are not active.
+    fn require_active(&self) -> KmsResult<()> {
+        match self.state {
+            KeyState::Active => Ok(()),
+            KeyState::Disabled => Err(KmsError::refused(format!(
+                "key {:?} is disabled",
+                self.record.name
+            ))),
+            KeyState::SoftDeleted => Err(KmsError::refused(format!(
+                "key {:?} is soft-deleted; restore it to use it",
+                self.record.name
+            ))),
+            KeyState::Destroyed => Err(KmsError::KeyNotFound(self.record.name.clone())),
+        }
+    }
+}
+
+/// The key management service.
+pub struct Kms {
+    store: Arc<dyn Store>,
+    options: KmsOptions,
+    state: RwLock<SealState>,
+    cache: MaterialCache,
+    wrapping_keys: Mutex<HashMap<(String, &'static str), Arc<import::WrappingKey>>>,
+}
+
+impl core::fmt::Debug for Kms {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Kms")
+            .field("store", &self.store.backend())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Current Unix time in seconds.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A fresh random identifier (128 bits, hex).
+pub(crate) fn new_id() -> KmsResult<String> {
+    Ok(hex::encode(random::array::<16>()?))
+}
+
+impl Kms {
+    /// A sealed service over `store`.
+    pub fn new(store: Arc<dyn Store>, options: KmsOptions) -> Self {
+        let cache = MaterialCache::new(options.cache_capacity);
+        Self {
+            store,
+            options,
+            state: RwLock::new(SealState::Sealed {
+                progress: Vec::new(),
+                nonce: None,
+            }),
+            cache,
+            wrapping_keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The options this instance runs with.
+    pub fn options(&self) -> &KmsOptions {
+        &self.options
+    }
+
+    /// The storage back end.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Number of unsealed versions held in memory.
+    pub fn cached_versions(&self) -> usize {
+        self.cache.len()
+    }
+
+    fn unsealed(&self) -> KmsResult<Arc<Unsealed>> {
+        match &*self.state.read().unwrap_or_else(|p| p.into_inner()) {
+            SealState::Unsealed(u) => Ok(u.clone()),
+            SealState::Sealed { .. } => Err(KmsError::Sealed),
+        }
+    }
+
+    /// The namespace's KEK, creating the namespace on first use when `create`.
+    async fn kek(&self, namespace: &str, create: bool) -> KmsResult<Option<Arc<BarrierKey>>> {
+        let unsealed = self.unsealed()?;
+        if let Some(k) = lock(&unsealed.keks).get(namespace) {
+            return Ok(Some(k.clone()));
+        }
+        let binding = Binding::NamespaceKek { namespace };
+        let record = match self.store.get_namespace(namespace).await? {
+            Some(r) => r,
+            None if !create => return Ok(None),
+            None => {
+                let secret = SecretBytes::from_slice(&random::array::<SECRET_LEN>()?);
+                let record = NamespaceRecord {
+                    name: namespace.to_string(),
+                    sealed_kek: unsealed
+                        .root
+                        .seal(unsealed.barrier, binding, secret.expose())?,
+                    created_at: now(),
+                };
+                if self.store.insert_namespace(&record).await? {
+                    record
+                } else {
+                    self.store
+                        .get_namespace(namespace)
+                        .await?
+                        .ok_or_else(|| KmsError::Internal("namespace vanished".into()))?
+                }
+            }
+        };
+        let kek = Arc::new(BarrierKey::new(
+            &unsealed.root.open(binding, &record.sealed_kek)?,
+        )?);
+        lock(&unsealed.keks).insert(namespace.to_string(), kek.clone());
+        Ok(Some(kek))
+    }
+
+    async fn kek_required(&self, namespace: &str) -> KmsResult<Arc<BarrierKey>> {
+        self.kek(namespace, true)
+            .await?
+            .ok_or_else(|| KmsError::Internal("namespace KEK missing".into()))
+    }
+
+    /// Reads a key that is not destroyed.
+    async fn key(&self, namespace: &str, name: &str) -> KmsResult<KeyHandle> {
+        self.unsealed()?;
+        let record = self
+            .store
+            .get_key(namespace, name)
+            .await?
+            .ok_or_else(|| KmsError::KeyNotFound(name.to_string()))?;
+        KeyHandle::from_record(record)
+    }
+
+    /// Reads an active key (crypto operations).
+    async fn active_key(&self, namespace: &str, name: &str) -> KmsResult<KeyHandle> {
+        let key = self.key(namespace, name).await?;
+        key.require_active()?;
+        Ok(key)
+    }
+
+    /// The unsealed, parsed version of a key (cached).
+    async fn version(&self, key: &KeyHandle, version: i64) -> KmsResult<Arc<LoadedVersion>> {
+        let id = &key.record.id;
+        if let Some(v) = self.cache.get(id, version) {
+            return Ok(v);
+        }
+        let kek = self.kek_required(&key.record.namespace).await?;
+        let record =
+            self.store.get_version(id, version).await?.ok_or_else(|| {
+                KmsError::refused(format!("key version {version} does not exist"))
+            })?;
+        let sealed = record.sealed_material.ok_or_else(|| {
+            KmsError::refused(format!("key version {version} has been destroyed"))
+        })?;
+        let plain = kek.open(
+            Binding::KeyVersion {
+                namespace: &key.record.namespace,
+                key_id: id,
+                version,
+                key_type: key.policy.key_type.name(),
+            },
+            &sealed,
+        )?;
+        let material = VersionMaterial::decode(plain.expose())?;
+        let loaded = Arc::new(LoadedVersion::load(
+            key.policy.key_type,
+            material,
+            key.policy.derived,
+        )?);
+        self.cache.insert(id, version, loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Seals `material` as version `version` of `key`.
+    async fn seal_version(
+        &self,
+        namespace: &str,
+        key_id: &str,
+        key_type: KeyType,
+        version: i64,
+        material: &VersionMaterial,
+    ) -> KmsResult<VersionRecord> {
+        let unsealed = self.unsealed()?;
+        let kek = self.kek_required(namespace).await?;
+        let sealed = kek.seal(
+            unsealed.barrier,
+            Binding::KeyVersion {
+                namespace,
+                key_id,
+                version,
+                key_type: key_type.name(),
+            },
+            &material.encode(),
+        )?;
+        Ok(VersionRecord {
+            key_id: key_id.to_string(),
+            version,
+            sealed_material: Some(sealed),
+            created_at: now(),
+        })
+    }
+}
+
+/// Runs `generate` off the async executor (RSA key generation takes seconds).
+pub(crate) async fn generate_material(
+    key_type: KeyType,
+    hmac_key_size: Option<usize>,
+) -> KmsResult<VersionMaterial> {
+    tokio::task::spawn_blocking(move || VersionMaterial::generate(key_type, hmac_key_size))
+        .await
+        .map_err(|_| KmsError::Internal("key generation task failed".into()))?
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Maps a store conflict on `name` to the retryable error.
+pub(crate) fn conflict(name: &str) -> impl Fn(StoreError) -> KmsError + '_ {
+    move |e| match e {
+        StoreError::Conflict => KmsError::Conflict(name.to_string()),
+        StoreError::AlreadyExists => KmsError::refused(format!("key {name:?} already exists")),
+        other => KmsError::Store(other),
+    }
+}

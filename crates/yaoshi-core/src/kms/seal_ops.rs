@@ -1,0 +1,301 @@
+//! Initialisation, unsealing and sealing, with Vault's progress/nonce model.
+
+use super::{Kms, SealState, Unsealed, lock, new_id, now};
+use crate::barrier::{BarrierAlgorithm, BarrierKey, Binding, SECRET_LEN};
+use crate::error::{KmsError, KmsResult};
+use crate::seal::{RootKeyWrapper, SEAL_CONFIG_ENTRY, SealConfig, SealType};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use yaoshi_crypto::{SecretBytes, random, shamir};
+
+/// The check value sealed under the root key at init.
+const ROOT_CHECK_PLAINTEXT: &[u8] = b"yaoshi root key check v1";
+
+/// How a new deployment's root key is protected.
+#[derive(Clone)]
+pub enum InitSeal {
+    /// Split into `shares` Shamir shares, `threshold` of which unseal.
+    Shamir {
+        /// Number of shares (1..=255).
+        shares: u8,
+        /// Shares needed (1 only with a single share).
+        threshold: u8,
+    },
+    /// Wrapped by a device; the node unseals itself.
+    Device(Arc<dyn RootKeyWrapper>),
+    /// Kept in memory only; lost when the process ends.
+    Dev,
+}
+
+impl core::fmt::Debug for InitSeal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Shamir { shares, threshold } => write!(f, "Shamir({threshold} of {shares})"),
+            Self::Device(w) => write!(f, "Device({})", w.kind()),
+            Self::Dev => f.write_str("Dev"),
+        }
+    }
+}
+
+/// An initialisation request.
+#[derive(Debug, Clone)]
+pub struct InitRequest {
+    /// The seal.
+    pub seal: InitSeal,
+}
+
+/// What init hands back: the Shamir shares (empty for other seals). They are
+/// shown once and never stored.
+#[derive(Debug)]
+pub struct InitResult {
+    /// The shares, in the encoding `sys/unseal` accepts.
+    pub shares: Vec<SecretBytes>,
+    /// The seal configuration that was stored.
+    pub config: SealConfig,
+}
+
+/// The seal status, as `sys/seal-status` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealStatus {
+    /// Whether the deployment has been initialised.
+    pub initialized: bool,
+    /// Whether this node is sealed.
+    pub sealed: bool,
+    /// Seal type name (`shamir`, the device kind, `dev`), when initialised.
+    pub seal_type: Option<String>,
+    /// Shares needed.
+    pub threshold: u8,
+    /// Shares issued.
+    pub shares: u8,
+    /// Shares supplied so far in the current attempt.
+    pub progress: u8,
+    /// Identifier of the current unseal attempt ("" when none).
+    pub nonce: String,
+    /// Barrier algorithm, when initialised.
+    pub barrier: Option<BarrierAlgorithm>,
+}
+
+impl Kms {
+    async fn seal_config(&self) -> KmsResult<Option<SealConfig>> {
+        match self.store.get_entry(SEAL_CONFIG_ENTRY).await? {
+            Some(bytes) => Ok(Some(SealConfig::from_bytes(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The seal status of this node.
+    pub async fn seal_status(&self) -> KmsResult<SealStatus> {
+        let config = self.seal_config().await?;
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let (sealed, progress, nonce) = match &*state {
+            SealState::Unsealed(_) => (false, 0, String::new()),
+            SealState::Sealed { progress, nonce } => (
+                true,
+                progress.len() as u8,
+                nonce.clone().unwrap_or_default(),
+            ),
+        };
+        Ok(SealStatus {
+            initialized: config.is_some(),
+            sealed,
+            seal_type: config.as_ref().map(|c| match c.seal_type {
+                SealType::Device => c.device_kind.clone().unwrap_or_else(|| "device".into()),
+                t => t.name().to_string(),
+            }),
+            threshold: config.as_ref().map_or(0, |c| c.threshold),
+            shares: config.as_ref().map_or(0, |c| c.shares),
+            progress,
+            nonce,
+            barrier: config.map(|c| c.barrier),
+        })
+    }
+
+    /// Initialises a new deployment: generates the root key and stores the
+    /// seal configuration. Shamir deployments stay sealed until unsealed with
+    /// the returned shares; device and dev seals come up unsealed.
+    pub async fn init(&self, request: InitRequest) -> KmsResult<InitResult> {
+        if self.seal_config().await?.is_some() {
+            return Err(KmsError::AlreadyInitialized);
+        }
+        let root = SecretBytes::from_slice(&random::array::<SECRET_LEN>()?);
+        let barrier = self.options.barrier;
+        let root_key = BarrierKey::new(&root)?;
+        let root_check =
+            STANDARD.encode(root_key.seal(barrier, Binding::RootCheck, ROOT_CHECK_PLAINTEXT)?);
+        let mut config = SealConfig {
+            seal_type: SealType::Dev,
+            shares: 1,
+            threshold: 1,
+            barrier,
+            root_check,
+            device_kind: None,
+            wrapped_root_key: None,
+            created_at: now(),
+        };
+        let mut shares = Vec::new();
+        match &request.seal {
+            InitSeal::Shamir {
+                shares: n,
+                threshold,
+            } => {
+                if *n == 0 || *threshold == 0 || threshold > n {
+                    return Err(KmsError::invalid(
+                        "need 1 <= secret_threshold <= secret_shares <= 255",
+                    ));
+                }
+                if *threshold == 1 && *n > 1 {
+                    return Err(KmsError::invalid(
+                        "secret_threshold must be at least 2 when secret_shares is more than 1",
+                    ));
+                }
+                shares = shamir::split(root.expose(), *n, *threshold)?;
+                config.seal_type = SealType::Shamir;
+                config.shares = *n;
+                config.threshold = *threshold;
+            }
+            InitSeal::Device(wrapper) => {
+                config.seal_type = SealType::Device;
+                config.device_kind = Some(wrapper.kind().to_string());
+                config.wrapped_root_key = Some(STANDARD.encode(wrapper.wrap(root.expose())?));
+            }
+            InitSeal::Dev => {}
+        }
+        if !self
+            .store
+            .insert_entry(SEAL_CONFIG_ENTRY, &config.to_bytes())
+            .await?
+        {
+            return Err(KmsError::AlreadyInitialized);
+        }
+        if !matches!(request.seal, InitSeal::Shamir { .. }) {
+            self.become_unsealed(root_key, barrier);
+        }
+        Ok(InitResult { shares, config })
+    }
+
+    fn become_unsealed(&self, root: BarrierKey, barrier: BarrierAlgorithm) {
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) =
+            SealState::Unsealed(Arc::new(Unsealed {
+                root,
+                barrier,
+                keks: Mutex::new(HashMap::new()),
+            }));
+    }
+
+    /// Checks a recovered root key against the stored check value.
+    fn verify_root(config: &SealConfig, root: &SecretBytes) -> KmsResult<BarrierKey> {
+        let key = BarrierKey::new(root)?;
+        let blob = STANDARD
+            .decode(&config.root_check)
+            .map_err(|_| KmsError::Internal("stored root check is not base64".into()))?;
+        match key.open(Binding::RootCheck, &blob) {
+            Ok(plain) if plain.expose() == ROOT_CHECK_PLAINTEXT => Ok(key),
+            _ => Err(KmsError::invalid(
+                "unseal failed: the recovered root key does not match this deployment",
+            )),
+        }
+    }
+
+    /// Supplies one Shamir share. Returns the status after it; when the
+    /// threshold is reached the shares are combined and checked, and the
+    /// attempt is reset whether or not they were right.
+    pub async fn unseal(&self, share: &[u8]) -> KmsResult<SealStatus> {
+        let config = self.seal_config().await?.ok_or(KmsError::NotInitialized)?;
+        if config.seal_type != SealType::Shamir {
+            return Err(KmsError::invalid(format!(
+                "this deployment uses a {} seal; shares do not apply",
+                config.seal_type.name()
+            )));
+        }
+        let combined = {
+            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            match &mut *state {
+                SealState::Unsealed(_) => None,
+                SealState::Sealed { progress, nonce } => {
+                    // A share must at least look like one of this deployment's.
+                    if share.len() != 3 + SECRET_LEN + 16 || share[1] != config.threshold {
+                        return Err(KmsError::invalid(
+                            "unseal key is not a share of this deployment",
+                        ));
+                    }
+                    if progress.iter().any(|s| s.expose() == share) {
+                        return Err(KmsError::invalid("this unseal key was already supplied"));
+                    }
+                    if nonce.is_none() {
+                        *nonce = Some(new_id()?);
+                    }
+                    progress.push(SecretBytes::from_slice(share));
+                    if progress.len() < usize::from(config.threshold) {
+                        None
+                    } else {
+                        let parts: Vec<&[u8]> = progress.iter().map(|s| s.expose()).collect();
+                        let result = shamir::combine(&parts);
+                        progress.clear();
+                        *nonce = None;
+                        Some(result)
+                    }
+                }
+            }
+        };
+        if let Some(result) = combined {
+            let root = result.map_err(|_| {
+                KmsError::invalid("unseal failed: the shares do not combine to the root key")
+            })?;
+            let key = Self::verify_root(&config, &root)?;
+            self.become_unsealed(key, config.barrier);
+        }
+        self.seal_status().await
+    }
+
+    /// Forgets the shares supplied so far.
+    pub async fn unseal_reset(&self) -> KmsResult<SealStatus> {
+        if let SealState::Sealed { progress, nonce } =
+            &mut *self.state.write().unwrap_or_else(|p| p.into_inner())
+        {
+            progress.clear();
+            *nonce = None;
+        }
+        self.seal_status().await
+    }
+
+    /// Unseals a device-sealed deployment with its wrapping device (at start).
+    pub async fn unseal_with_device(&self, wrapper: &dyn RootKeyWrapper) -> KmsResult<SealStatus> {
+        let config = self.seal_config().await?.ok_or(KmsError::NotInitialized)?;
+        let wrapped = match (&config.seal_type, &config.wrapped_root_key) {
+            (SealType::Device, Some(w))
+                if config.device_kind.as_deref() == Some(wrapper.kind()) =>
+            {
+                STANDARD.decode(w).map_err(|_| {
+                    KmsError::Internal("stored wrapped root key is not base64".into())
+                })?
+            }
+            _ => {
+                return Err(KmsError::invalid(format!(
+                    "this deployment is not sealed by a {} device",
+                    wrapper.kind()
+                )));
+            }
+        };
+        let root = wrapper.unwrap(&wrapped)?;
+        let key = Self::verify_root(&config, &root)?;
+        self.become_unsealed(key, config.barrier);
+        self.seal_status().await
+    }
+
+    /// Seals this node: forgets the root key, KEKs and every cached version.
+    pub fn seal(&self) {
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = SealState::Sealed {
+            progress: Vec::new(),
+            nonce: None,
+        };
+        self.cache.clear();
+        lock(&self.wrapping_keys).clear();
+    }
+
+    /// Whether this node is sealed.
+    pub fn is_sealed(&self) -> bool {
+        self.unsealed().is_err()
+    }
+}
