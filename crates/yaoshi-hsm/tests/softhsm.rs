@@ -622,3 +622,53 @@ softhsm_test! {
         wrapper.close().expect("close");
     }
 }
+
+softhsm_test! {
+    /// The Kms device seal: init wraps the root key in the HSM, the node comes
+    /// up unsealed, and after a restart (new wrapper, new service, same store)
+    /// it unseals itself from the HSM; another token's key cannot unseal it.
+    fn kms_device_seal_round_trips_and_survives_a_restart(hsm) {
+        use std::sync::Arc;
+        use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
+        use yaoshi_core::kms::{InitRequest, InitSeal};
+        use yaoshi_core::{Kms, KmsOptions};
+        hsm.init_token("kms");
+        hsm.init_token("other");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("yaoshi.db").display());
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let ciphertext = runtime.block_on(async {
+            let wrapper = Arc::new(
+                Pkcs11Wrapper::connect_or_create_key(hsm.config("kms", USER_PIN)).expect("connect"),
+            );
+            let kms = Kms::new(yaoshi_store::open(&url).await.expect("store"), KmsOptions::default());
+            let init = kms
+                .init(InitRequest { seal: InitSeal::Device(wrapper) })
+                .await
+                .expect("init");
+            assert!(init.shares.is_empty());
+            let status = kms.seal_status().await.expect("status");
+            assert!(!status.sealed);
+            assert_eq!(status.seal_type.as_deref(), Some("pkcs11"));
+            let upsert = EncryptRequest { upsert: true, ..EncryptRequest::default() };
+            kms.encrypt("transit", "k", b"sealed by the HSM", upsert).await.expect("encrypt")
+        });
+        runtime.block_on(async {
+            let kms = Kms::new(yaoshi_store::open(&url).await.expect("store"), KmsOptions::default());
+            assert!(kms.is_sealed(), "a restarted node starts sealed");
+            let other = Pkcs11Wrapper::connect_or_create_key(hsm.config("other", USER_PIN))
+                .expect("other token");
+            assert!(kms.unseal_with_device(&other).await.is_err(), "another HSM key cannot unseal");
+            assert!(kms.is_sealed());
+            let wrapper = Pkcs11Wrapper::connect(hsm.config("kms", USER_PIN)).expect("reconnect");
+            let status = kms.unseal_with_device(&wrapper).await.expect("auto-unseal");
+            assert!(!status.sealed);
+            let plain = kms
+                .decrypt("transit", "k", &ciphertext, DecryptRequest::default())
+                .await
+                .expect("decrypt after restart");
+            assert_eq!(plain.expose(), b"sealed by the HSM");
+            assert!(kms.unseal(&[0; 51]).await.is_err(), "shares do not apply to a device seal");
+        });
+    }
+}
