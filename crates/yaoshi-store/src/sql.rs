@@ -1,0 +1,445 @@
+//! [`SqlStore`]: the one `Store` implementation, over `sqlx`'s `Any` driver.
+//!
+//! Queries are written once, in SQL that SQLite and PostgreSQL both accept
+//! (`$n` parameters, `ON CONFLICT`, a partial unique index). Single-statement
+//! operations run on the pool; [`Store::apply`] runs in one write
+//! transaction whose first statement is the key row's INSERT or
+//! compare-and-set UPDATE.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Decode, Executor, Row, Type};
+use yaoshi_core::store::{
+    KeyChange, KeyRecord, NamespaceRecord, Store, StoreError, StoreResult, VersionRecord,
+};
+
+use crate::backend::{Backend, SQLITE_BUSY_TIMEOUT_MS, Target};
+use crate::error::{db, unique_as};
+use crate::migrate;
+
+/// Connections in a file-backed SQLite pool (readers run in parallel in WAL
+/// mode; writers queue on the database lock).
+const SQLITE_POOL_SIZE: u32 = 8;
+/// Connections in a PostgreSQL pool, per node.
+const POSTGRES_POOL_SIZE: u32 = 16;
+
+/// A [`Store`] on SQLite or PostgreSQL.
+///
+/// Created by [`SqlStore::connect`] (or [`crate::open`]), which also applies
+/// the schema migrations.
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    /// For in-memory SQLite: a connection outside the pool that keeps the
+    /// shared-cache database alive even if the pool recycles its connection.
+    _keep_alive: Option<Mutex<AnyConnection>>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Connects to the store at `url` (see [`crate::open`] for the accepted
+    /// forms), configures every pooled connection and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let target = Target::parse(url)?;
+        let backend = target.backend();
+        let options = AnyPoolOptions::new();
+        let (options, keep_alive) = match &target {
+            Target::SqliteFile { .. } => (
+                options
+                    .max_connections(SQLITE_POOL_SIZE)
+                    .after_connect(|conn, _| Box::pin(configure_sqlite(conn, true))),
+                None,
+            ),
+            Target::SqliteMemory { url } => {
+                // Shared-cache locks are not covered by busy_timeout, so the
+                // pool has a single connection that is never reaped; the
+                // extra connection only keeps the database in existence.
+                let keeper = AnyConnection::connect(url).await.map_err(db)?;
+                (
+                    options
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                        .after_connect(|conn, _| Box::pin(configure_sqlite(conn, false))),
+                    Some(Mutex::new(keeper)),
+                )
+            }
+            Target::Postgres { .. } => (options.max_connections(POSTGRES_POOL_SIZE), None),
+        };
+        let pool = options.connect(target.url()).await.map_err(db)?;
+        let store = SqlStore {
+            pool,
+            backend,
+            _keep_alive: keep_alive,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which back end this store uses.
+    pub fn kind(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for diagnostics and tests.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies any missing schema migrations (already done by
+    /// [`SqlStore::connect`]); returns how many were applied.
+    pub async fn migrate(&self) -> StoreResult<usize> {
+        migrate::run(&self.pool, self.backend).await
+    }
+
+    /// Closes the pool, waiting for checked-out connections to return.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Per-connection SQLite settings: wait up to `busy_timeout` for locks,
+/// enforce foreign keys, fsync on every commit, and (for files) WAL.
+async fn configure_sqlite(conn: &mut AnyConnection, file: bool) -> Result<(), sqlx::Error> {
+    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+    conn.execute(busy.as_str()).await?;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    conn.execute("PRAGMA synchronous = FULL").await?;
+    if file {
+        set_wal(conn).await?;
+    }
+    Ok(())
+}
+
+/// Reads a one-row, one-column text PRAGMA.
+async fn pragma_text(conn: &mut AnyConnection, sql: &'static str) -> Result<String, sqlx::Error> {
+    let row = conn.fetch_one(sql).await?;
+    row.try_get(0)
+}
+
+/// Switches the database file to WAL mode unless it already is.
+///
+/// The switch needs an exclusive lock that `busy_timeout` does not wait for,
+/// so it is retried while another connection holds the database (only ever
+/// the case on a brand-new file opened by several connections at once).
+async fn set_wal(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let mut waited_ms = 0;
+    loop {
+        if pragma_text(conn, "PRAGMA journal_mode")
+            .await?
+            .eq_ignore_ascii_case("wal")
+        {
+            return Ok(());
+        }
+        let outcome = pragma_text(conn, "PRAGMA journal_mode = WAL").await;
+        if outcome
+            .as_deref()
+            .is_ok_and(|m| m.eq_ignore_ascii_case("wal"))
+        {
+            return Ok(());
+        }
+        if waited_ms >= SQLITE_BUSY_TIMEOUT_MS {
+            return match outcome {
+                Err(e) => Err(e),
+                Ok(m) => Err(sqlx::Error::Configuration(
+                    format!("SQLite refused WAL mode (journal_mode is {m})").into(),
+                )),
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited_ms += 20;
+    }
+}
+
+/// Reads column `name`, mapping a bad value to [`StoreError::Corrupt`].
+fn col<'r, T>(row: &'r AnyRow, name: &str) -> StoreResult<T>
+where
+    T: Decode<'r, Any> + Type<Any>,
+{
+    row.try_get(name)
+        .map_err(|_| StoreError::Corrupt(format!("column {name} has an unexpected type or value")))
+}
+
+const KEY_COLUMNS: &str =
+    "id, namespace, name, state, generation, metadata, created_at, updated_at";
+
+fn key_from(row: &AnyRow) -> StoreResult<KeyRecord> {
+    Ok(KeyRecord {
+        id: col(row, "id")?,
+        namespace: col(row, "namespace")?,
+        name: col(row, "name")?,
+        state: col(row, "state")?,
+        generation: col(row, "generation")?,
+        metadata: col(row, "metadata")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+    })
+}
+
+fn version_from(row: &AnyRow) -> StoreResult<VersionRecord> {
+    Ok(VersionRecord {
+        key_id: col(row, "key_id")?,
+        version: col(row, "version")?,
+        sealed_material: col(row, "sealed_material")?,
+        created_at: col(row, "created_at")?,
+    })
+}
+
+/// The statements of [`Store::apply`], run inside its transaction.
+async fn apply_in(conn: &mut AnyConnection, change: &KeyChange) -> StoreResult<()> {
+    let k = &change.key;
+    // The key row first: the transaction's first statement is a write.
+    match change.expected_generation {
+        None => {
+            sqlx::query(
+                "INSERT INTO keys (id, namespace, name, state, generation, metadata, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&k.id)
+            .bind(&k.namespace)
+            .bind(&k.name)
+            .bind(&k.state)
+            .bind(k.generation)
+            .bind(k.metadata.as_slice())
+            .bind(k.created_at)
+            .bind(k.updated_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(unique_as(StoreError::AlreadyExists))?;
+        }
+        Some(expected) => {
+            let done = sqlx::query(
+                "UPDATE keys SET namespace = $1, name = $2, state = $3, generation = $4, \
+                 metadata = $5, created_at = $6, updated_at = $7 \
+                 WHERE id = $8 AND generation = $9",
+            )
+            .bind(&k.namespace)
+            .bind(&k.name)
+            .bind(&k.state)
+            .bind(k.generation)
+            .bind(k.metadata.as_slice())
+            .bind(k.created_at)
+            .bind(k.updated_at)
+            .bind(&k.id)
+            .bind(expected)
+            .execute(&mut *conn)
+            .await
+            // Renaming or reviving a key onto a live key's name.
+            .map_err(unique_as(StoreError::AlreadyExists))?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
+    }
+    for v in &change.put_versions {
+        sqlx::query(
+            "INSERT INTO key_versions (key_id, version, sealed_material, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&v.key_id)
+        .bind(v.version)
+        .bind(v.sealed_material.as_deref())
+        .bind(v.created_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(unique_as(StoreError::Conflict))?;
+    }
+    if let Some(below) = change.delete_versions_below {
+        sqlx::query("DELETE FROM key_versions WHERE key_id = $1 AND version < $2")
+            .bind(&k.id)
+            .bind(below)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if change.erase_all_material {
+        sqlx::query("UPDATE key_versions SET sealed_material = NULL WHERE key_id = $1")
+            .bind(&k.id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    async fn get_entry(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT value FROM entries WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|r| col(&r, "value")).transpose()
+    }
+
+    async fn put_entry(&self, name: &str, value: &[u8]) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO entries (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_entry(&self, name: &str, value: &[u8]) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO entries (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_entry(&self, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM entries WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_namespace(&self, name: &str) -> StoreResult<Option<NamespaceRecord>> {
+        let row =
+            sqlx::query("SELECT name, sealed_kek, created_at FROM namespaces WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        row.map(|r| {
+            Ok(NamespaceRecord {
+                name: col(&r, "name")?,
+                sealed_kek: col(&r, "sealed_kek")?,
+                created_at: col(&r, "created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_namespace(&self, namespace: &NamespaceRecord) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO namespaces (name, sealed_kek, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&namespace.name)
+        .bind(namespace.sealed_kek.as_slice())
+        .bind(namespace.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_key(&self, namespace: &str, name: &str) -> StoreResult<Option<KeyRecord>> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys \
+             WHERE namespace = $1 AND name = $2 AND state <> 'destroyed'"
+        );
+        let row = sqlx::query(&sql)
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(key_from).transpose()
+    }
+
+    async fn get_key_by_id(&self, id: &str) -> StoreResult<Option<KeyRecord>> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(key_from).transpose()
+    }
+
+    async fn list_keys(&self, namespace: &str) -> StoreResult<Vec<String>> {
+        let mut names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM keys WHERE namespace = $1 AND state <> 'destroyed'",
+        )
+        .bind(namespace)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        // Sorted here, bytewise, so that the order does not depend on the
+        // PostgreSQL database's collation.
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    async fn get_version(&self, key_id: &str, version: i64) -> StoreResult<Option<VersionRecord>> {
+        let row = sqlx::query(
+            "SELECT key_id, version, sealed_material, created_at FROM key_versions \
+             WHERE key_id = $1 AND version = $2",
+        )
+        .bind(key_id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(version_from).transpose()
+    }
+
+    async fn list_versions(&self, key_id: &str) -> StoreResult<Vec<VersionRecord>> {
+        let rows = sqlx::query(
+            "SELECT key_id, version, sealed_material, created_at FROM key_versions \
+             WHERE key_id = $1 ORDER BY version",
+        )
+        .bind(key_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(version_from).collect()
+    }
+
+    async fn apply(&self, change: &KeyChange) -> StoreResult<()> {
+        if change
+            .put_versions
+            .iter()
+            .any(|v| v.key_id != change.key.id)
+        {
+            return Err(StoreError::Corrupt(
+                "a key change carries a version of another key".into(),
+            ));
+        }
+        let mut tx = self
+            .pool
+            .begin_with(self.backend.begin_write())
+            .await
+            .map_err(db)?;
+        match apply_in(&mut tx, change).await {
+            Ok(()) => tx.commit().await.map_err(unique_as(StoreError::Conflict)),
+            Err(e) => {
+                // Report the first error; a failed rollback only means the
+                // connection is discarded instead of reused.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}

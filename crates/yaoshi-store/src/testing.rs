@@ -1,0 +1,253 @@
+//! Test support (feature `testing`): a throwaway PostgreSQL cluster.
+//!
+//! [`PgCluster::start`] runs `initdb` into a fresh temporary directory and
+//! starts a server on a free loopback port with its socket in that
+//! directory; dropping the cluster stops it (`pg_ctl stop -m immediate`) and
+//! deletes the directory. It never touches a server already running on the
+//! machine. PostgreSQL refuses to run as root, so when the tests run as root
+//! the server binaries run as the `postgres` OS user (`runuser`), which owns
+//! the directory. Authentication is `trust`; clients connect as `postgres`.
+//!
+//! Binaries are looked up in `$YAOSHI_PG_BIN`, then
+//! `/usr/lib/postgresql/<newest>/bin`, then `PATH`.
+
+use std::io;
+use std::net::{Ipv4Addr, TcpListener};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+/// A free TCP port on the loopback interface (never 5432).
+///
+/// The port is free when this returns; another process could take it before
+/// it is used, so callers that bind it should be ready to retry.
+pub fn free_port() -> io::Result<u16> {
+    loop {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+            .local_addr()?
+            .port();
+        if port != 5432 {
+            return Ok(port);
+        }
+    }
+}
+
+/// A private PostgreSQL server for one test; stopped and deleted on drop.
+#[derive(Debug)]
+pub struct PgCluster {
+    dir: TempDir,
+    bin: PathBuf,
+    port: u16,
+    /// `Some((uid, gid))` of the `postgres` user when running as root.
+    run_as: Option<(u32, u32)>,
+}
+
+impl PgCluster {
+    /// Creates and starts a cluster on a free loopback port.
+    pub fn start() -> io::Result<Self> {
+        let bin = find_bin_dir()?;
+        let run_as = if running_as_root()? {
+            Some((id_of("-u")?, id_of("-g")?))
+        } else {
+            None
+        };
+        let dir = tempfile::Builder::new().prefix("yaoshi-pg-").tempdir()?;
+        let sock = dir.path().join("sock");
+        std::fs::create_dir(&sock)?;
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
+            std::os::unix::fs::chown(&sock, Some(uid), Some(gid))?;
+        }
+        let mut cluster = PgCluster {
+            dir,
+            bin,
+            port: 0,
+            run_as,
+        };
+        let data = cluster.data_dir();
+        cluster.run_server_tool(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "--auth=trust".as_ref(),
+                "-E".as_ref(),
+                "UTF8".as_ref(),
+                "--locale=C".as_ref(),
+                "--no-sync".as_ref(),
+            ],
+        )?;
+        // A port found free can be taken before the server binds it: retry.
+        let mut last_error = None;
+        for _ in 0..5 {
+            cluster.port = free_port()?;
+            match cluster.pg_ctl_start(&sock) {
+                Ok(()) => return Ok(cluster),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("PostgreSQL did not start")))
+    }
+
+    /// The loopback port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The cluster's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A connection URL for database `dbname`, as user `postgres`.
+    pub fn url(&self, dbname: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{dbname}", self.port)
+    }
+
+    /// Creates database `name` (letters, digits, `_`) and returns its URL.
+    pub fn create_database(&self, name: &str) -> io::Result<String> {
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "database names are limited to letters, digits and '_'",
+            ));
+        }
+        let port = self.port.to_string();
+        let out = Command::new(self.bin.join("createdb"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", name])
+            .current_dir(self.dir.path())
+            .output()?;
+        check("createdb", &out)?;
+        Ok(self.url(name))
+    }
+
+    fn pg_ctl_start(&self, sock: &Path) -> io::Result<()> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            sock.display()
+        );
+        let data = self.data_dir();
+        let log = self.dir.path().join("postgres.log");
+        self.run_server_tool(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-o".as_ref(),
+                options.as_ref(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "start".as_ref(),
+            ],
+        )
+        .map_err(|e| {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            io::Error::other(format!("{e}\n--- postgres.log ---\n{log}"))
+        })
+    }
+
+    /// Runs a server binary, as `postgres` when we are root.
+    fn run_server_tool(&self, tool: &str, args: &[&std::ffi::OsStr]) -> io::Result<()> {
+        let program = self.bin.join(tool);
+        let mut cmd = if self.run_as.is_some() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let out = cmd.args(args).current_dir(self.dir.path()).output()?;
+        check(tool, &out)
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        if self.port != 0 {
+            let data = self.data_dir();
+            let _ = self.run_server_tool(
+                "pg_ctl",
+                &[
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "-m".as_ref(),
+                    "immediate".as_ref(),
+                    "-w".as_ref(),
+                    "stop".as_ref(),
+                ],
+            );
+        }
+        // `dir` (a TempDir) is removed after this.
+    }
+}
+
+fn check(tool: &str, out: &Output) -> io::Result<()> {
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "{tool} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )))
+    }
+}
+
+fn running_as_root() -> io::Result<bool> {
+    // /proc/self belongs to the process's effective user.
+    Ok(std::fs::metadata("/proc/self")?.uid() == 0)
+}
+
+fn id_of(flag: &str) -> io::Result<u32> {
+    let out = Command::new("id").args([flag, "postgres"]).output()?;
+    check("id", &out)?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| io::Error::other("`id` printed no number for user postgres"))
+}
+
+fn find_bin_dir() -> io::Result<PathBuf> {
+    let has_tools = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os("YAOSHI_PG_BIN") {
+        let dir = PathBuf::from(dir);
+        if has_tools(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse().ok()?;
+            Some((v, e.path().join("bin")))
+        })
+        .filter(|(_, d)| has_tools(d))
+        .collect();
+    versions.sort();
+    if let Some((_, dir)) = versions.pop() {
+        return Ok(dir);
+    }
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        if has_tools(&dir) {
+            // Resolve symlinks so pg_ctl finds its `postgres` next to it.
+            let initdb = std::fs::canonicalize(dir.join("initdb"))?;
+            return Ok(initdb.parent().map_or(dir, Path::to_path_buf));
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        "PostgreSQL server binaries (initdb, pg_ctl) not found; set YAOSHI_PG_BIN",
+    ))
+}

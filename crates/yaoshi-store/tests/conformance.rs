@@ -1,0 +1,29 @@
+//! The conformance suite, unchanged, against every back end.
+
+use yaoshi_store::conformance::run_all;
+use yaoshi_store::testing::PgCluster;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("yaoshi.db").display());
+    let store = yaoshi_store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    run_all(&*store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_memory() {
+    let store = yaoshi_store::open("sqlite::memory:").await.unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    run_all(&*store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres() {
+    let cluster = PgCluster::start().unwrap();
+    let url = cluster.create_database("conformance").unwrap();
+    let store = yaoshi_store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), "postgres");
+    run_all(&*store).await;
+}
