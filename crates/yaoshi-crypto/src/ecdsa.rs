@@ -9,9 +9,9 @@ use crate::error::{CryptoError, Result};
 use crate::hash::{self, HashAlgorithm};
 use crate::pem;
 use crate::secret::SecretBytes;
+use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, KeyPair};
-use aws_lc_rs::encoding::AsDer as _;
 use zeroize::Zeroizing;
 
 /// A NIST prime curve.
