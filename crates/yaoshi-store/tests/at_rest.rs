@@ -4,14 +4,11 @@
 
 mod support;
 
-use std::sync::Arc;
 use support::unb64;
 use yaoshi_core::key::KeyType;
 use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
 use yaoshi_core::kms::export::ExportKind;
 use yaoshi_core::kms::lifecycle::CreateKeyRequest;
-use yaoshi_core::kms::{InitRequest, InitSeal};
-use yaoshi_core::store::Store;
 use yaoshi_core::{Kms, KmsError, KmsOptions};
 use yaoshi_crypto::ecdsa::EcdsaPrivateKey;
 use yaoshi_crypto::rsa::RsaPrivateKey;
@@ -172,25 +169,8 @@ async fn postgres_tables_and_files_hold_no_key_material_in_the_clear() {
     );
 }
 
-/// Restartable service (1-of-1 Shamir) so nothing is served from memory.
-async fn restartable(store: Arc<dyn Store>) -> (Kms, Vec<u8>) {
-    let kms = Kms::new(store, KmsOptions::default());
-    let init = kms
-        .init(InitRequest {
-            seal: InitSeal::Shamir {
-                shares: 1,
-                threshold: 1,
-            },
-        })
-        .await
-        .unwrap();
-    let share = init.shares[0].expose().to_vec();
-    kms.unseal(&share).await.unwrap();
-    (kms, share)
-}
-
 async fn swapped_rows_fail_to_decrypt(url: &str) {
-    let (kms, share) = restartable(yaoshi_store::open(url).await.unwrap()).await;
+    let (kms, share) = support::restartable(yaoshi_store::open(url).await.unwrap()).await;
     let sm4 = CreateKeyRequest {
         key_type: Some(KeyType::Sm4Gcm96),
         ..CreateKeyRequest::default()

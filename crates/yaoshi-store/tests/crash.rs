@@ -14,7 +14,6 @@ use yaoshi_core::key::KeyType;
 use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
 use yaoshi_core::kms::import::{ImportRequest, WrappingAlgorithm};
 use yaoshi_core::kms::lifecycle::CreateKeyRequest;
-use yaoshi_core::kms::{InitRequest, InitSeal};
 use yaoshi_core::{Kms, KmsOptions};
 use yaoshi_crypto::aead::{AeadAlgorithm, AeadKey};
 use yaoshi_crypto::rsa::RsaPublicKey;
@@ -155,21 +154,7 @@ async fn verify_acknowledged(kms: &Kms, acked: &[String]) {
 }
 
 async fn crash_rounds(url: &str) {
-    let kms = Kms::new(
-        yaoshi_store::open(url).await.unwrap(),
-        KmsOptions::default(),
-    );
-    let init = kms
-        .init(InitRequest {
-            seal: InitSeal::Shamir {
-                shares: 1,
-                threshold: 1,
-            },
-        })
-        .await
-        .unwrap();
-    let share = init.shares[0].expose().to_vec();
-    kms.unseal(&share).await.unwrap();
+    let (kms, share) = support::restartable(yaoshi_store::open(url).await.unwrap()).await;
     kms.wrapping_key(NS, WrappingAlgorithm::Rsa).await.unwrap();
     drop(kms);
 
@@ -186,17 +171,7 @@ async fn crash_rounds(url: &str) {
         verify_acknowledged(&kms, &all).await;
         // Every key in the store, acknowledged or not, is whole and usable.
         for name in kms.list_keys(NS).await.unwrap() {
-            let ct = kms
-                .encrypt(NS, &name, b"x", EncryptRequest::default())
-                .await
-                .unwrap();
-            assert_eq!(
-                kms.decrypt(NS, &name, &ct, DecryptRequest::default())
-                    .await
-                    .unwrap()
-                    .expose(),
-                b"x"
-            );
+            support::assert_round_trip(&kms, NS, &name, b"x").await;
         }
     }
 }

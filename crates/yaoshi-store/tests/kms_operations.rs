@@ -47,6 +47,13 @@ fn message(err: KmsError) -> String {
     err.to_string()
 }
 
+/// Asserts a client error with exactly `expected` as its message.
+fn refused<T: std::fmt::Debug>(result: Result<T, KmsError>, expected: &str) {
+    let err = result.expect_err(expected);
+    assert!(err.is_client_error(), "{err:?}");
+    assert_eq!(message(err), expected);
+}
+
 const AEAD_TYPES: [KeyType; 4] = [
     KeyType::Aes128Gcm96,
     KeyType::Aes256Gcm96,
@@ -516,29 +523,19 @@ async fn wrong_type_operations_are_refused(kms: &Kms) {
         .encrypt(NS, "wt-aes", b"x", EncryptRequest::default())
         .await
         .unwrap();
-    let err = kms
-        .decrypt(NS, "wt-ed", &aes_ct, DecryptRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        message(err),
-        "decryption is not supported for key type ed25519"
+    refused(
+        kms.decrypt(NS, "wt-ed", &aes_ct, DecryptRequest::default())
+            .await,
+        "decryption is not supported for key type ed25519",
     );
-    let err = kms
-        .encrypt(NS, "wt-ed", b"x", EncryptRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        message(err),
-        "encryption is not supported for key type ed25519"
+    refused(
+        kms.encrypt(NS, "wt-ed", b"x", EncryptRequest::default())
+            .await,
+        "encryption is not supported for key type ed25519",
     );
-    let err = kms
-        .sign(NS, "wt-aes", b"x", SignRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        message(err),
-        "signing is not supported for key type aes256-gcm96"
+    refused(
+        kms.sign(NS, "wt-aes", b"x", SignRequest::default()).await,
+        "signing is not supported for key type aes256-gcm96",
     );
     assert!(
         kms.export(NS, "wt-ec", ExportKind::EncryptionKey, None)

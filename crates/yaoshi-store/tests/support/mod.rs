@@ -46,3 +46,35 @@ pub fn payload(versioned: &str) -> (i64, Vec<u8>) {
     let (v, p) = rest.split_once(':').expect("fields");
     (v.parse().expect("version"), unb64(p))
 }
+
+/// A service initialised with a 1-of-1 Shamir seal and unsealed; the share
+/// lets a new process (or a new `Kms` over the same store) unseal again.
+pub async fn restartable(store: Arc<dyn Store>) -> (Kms, Vec<u8>) {
+    let kms = Kms::new(store, KmsOptions::default());
+    let init = kms
+        .init(InitRequest {
+            seal: InitSeal::Shamir {
+                shares: 1,
+                threshold: 1,
+            },
+        })
+        .await
+        .expect("init");
+    let share = init.shares[0].expose().to_vec();
+    kms.unseal(&share).await.expect("unseal");
+    (kms, share)
+}
+
+/// Encrypts `plaintext` under `name` in `namespace` and checks it decrypts back.
+pub async fn assert_round_trip(kms: &Kms, namespace: &str, name: &str, plaintext: &[u8]) {
+    use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
+    let ct = kms
+        .encrypt(namespace, name, plaintext, EncryptRequest::default())
+        .await
+        .unwrap_or_else(|e| panic!("{name}: encrypt: {e}"));
+    let opened = kms
+        .decrypt(namespace, name, &ct, DecryptRequest::default())
+        .await
+        .unwrap_or_else(|e| panic!("{name}: decrypt: {e}"));
+    assert_eq!(opened.expose(), plaintext, "{name}");
+}
