@@ -974,6 +974,57 @@ async fn backup_and_restore_single_keys(kms: &Kms) {
     }
 }
 
+/// Backup and restore for every key type: the restored key has the same
+/// public keys and HMAC keys, and works.
+async fn backup_and_restore_every_type(kms: &Kms) {
+    for t in KeyType::ALL
+        .into_iter()
+        .filter(|t| !matches!(t, KeyType::Rsa3072 | KeyType::Rsa4096))
+    {
+        let name = format!("bk-all-{t}");
+        let request = CreateKeyRequest {
+            allow_plaintext_backup: true,
+            ..exportable(t)
+        };
+        create(kms, &name, request).await;
+        kms.rotate_key(NS, &name).await.unwrap();
+        let backup = kms.backup_key(NS, &name).await.unwrap();
+        let copy = format!("{name}-restored");
+        let restored = kms
+            .restore_key(NS, Some(&copy), &backup, false)
+            .await
+            .unwrap();
+        let original = kms.read_key(NS, &name).await.unwrap();
+        assert_eq!(restored.policy.versions.len(), 2, "{t}");
+        for v in [1, 2] {
+            assert_eq!(
+                restored.policy.versions[&v].public_key, original.policy.versions[&v].public_key,
+                "{t} v{v}"
+            );
+        }
+        let hmac =
+            |n: String| async move { kms.export(NS, &n, ExportKind::HmacKey, None).await.unwrap() };
+        assert_eq!(hmac(name.clone()).await, hmac(copy.clone()).await, "{t}");
+        let tag = kms.hmac(NS, &name, b"m", None, 0).await.unwrap();
+        assert!(
+            kms.verify_hmac(NS, &copy, b"m", &tag, None).await.unwrap(),
+            "{t}"
+        );
+        if t.supports_signing() {
+            let sig = kms
+                .sign(NS, &name, b"m", SignRequest::default())
+                .await
+                .unwrap();
+            assert!(
+                kms.verify(NS, &copy, b"m", &sig, SignRequest::default())
+                    .await
+                    .unwrap(),
+                "{t}"
+            );
+        }
+    }
+}
+
 async fn byok_import_rsa_and_sm2_wrapping(kms: &Kms) {
     let pem = kms.wrapping_key(NS, WrappingAlgorithm::Rsa).await.unwrap();
     assert_eq!(
@@ -1141,6 +1192,7 @@ async fn all_checks(kms: &Kms) {
     upsert_on_encrypt_and_auto_rotation(kms).await;
     export_formats_decrypt_outside_yaoshi(kms).await;
     backup_and_restore_single_keys(kms).await;
+    backup_and_restore_every_type(kms).await;
     byok_import_rsa_and_sm2_wrapping(kms).await;
     material_cache_is_bounded(kms).await;
 }
@@ -1171,6 +1223,7 @@ sqlite_tests!(
     upsert_on_encrypt_and_auto_rotation,
     export_formats_decrypt_outside_yaoshi,
     backup_and_restore_single_keys,
+    backup_and_restore_every_type,
     byok_import_rsa_and_sm2_wrapping,
 );
 
