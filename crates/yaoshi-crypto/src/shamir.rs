@@ -29,6 +29,16 @@ fn tag(secret: &[u8]) -> Zeroizing<Vec<u8>> {
     full
 }
 
+/// Length of each share of a `secret_len`-byte secret.
+pub const fn share_len(secret_len: usize) -> usize {
+    HEADER_LEN + secret_len + TAG_LEN
+}
+
+/// The threshold recorded in a share, if it has this module's share layout.
+pub fn share_threshold(share: &[u8]) -> Option<u8> {
+    (share.len() > HEADER_LEN + TAG_LEN && share[0] == VERSION).then(|| share[1])
+}
+
 /// Splits `secret` into `shares` shares, any `threshold` of which recover it.
 pub fn split(secret: &[u8], shares: u8, threshold: u8) -> Result<Vec<SecretBytes>> {
     if secret.is_empty() || secret.len() > MAX_SECRET_LEN {

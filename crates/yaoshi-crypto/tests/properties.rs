@@ -182,6 +182,11 @@ proptest! {
     ) {
         let all = shamir::split(&secret, shares, threshold).unwrap();
         prop_assert_eq!(all.len(), usize::from(shares));
+        for share in &all {
+            prop_assert_eq!(share.len(), shamir::share_len(secret.len()));
+            prop_assert_eq!(shamir::share_threshold(share.expose()), Some(threshold));
+        }
+        prop_assert_eq!(shamir::share_threshold(b"short"), None);
         // a pseudo-random subset of exactly `threshold` shares
         let mut order: Vec<usize> = (0..all.len()).collect();
         let mut state = seed;

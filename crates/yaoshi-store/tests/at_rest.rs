@@ -37,15 +37,10 @@ async fn keys_of_every_type(kms: &Kms) -> Vec<(String, Vec<u8>)> {
         {
             needles.push((format!("{name} v{version} hmac key"), unb64(&hmac_key)));
         }
-        let kind = if t.supports_encryption() && !t.is_asymmetric() || t == KeyType::Hmac {
-            ExportKind::EncryptionKey
-        } else {
-            ExportKind::SigningKey
-        };
-        let kind = if t == KeyType::Hmac {
-            ExportKind::HmacKey
-        } else {
-            kind
+        let kind = match t {
+            KeyType::Hmac => ExportKind::HmacKey,
+            t if t.is_symmetric() => ExportKind::EncryptionKey,
+            _ => ExportKind::SigningKey,
         };
         for (version, text) in kms.export(NS, &name, kind, None).await.unwrap() {
             let stored: Vec<u8> = match t {

@@ -1194,7 +1194,6 @@ async fn all_checks(kms: &Kms) {
     backup_and_restore_single_keys(kms).await;
     backup_and_restore_every_type(kms).await;
     byok_import_rsa_and_sm2_wrapping(kms).await;
-    material_cache_is_bounded(kms).await;
 }
 
 macro_rules! sqlite_tests {

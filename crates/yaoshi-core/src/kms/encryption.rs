@@ -6,7 +6,7 @@
 //! derived per request: HKDF(ikm = version key, salt = empty, info =
 //! context), SHA-256 for AES/ChaCha20 (as Vault) and SM3 for SM4.
 
-use super::{KeyHandle, Kms};
+use super::{KeyHandle, Kms, unsupported};
 use crate::error::{KmsError, KmsResult};
 use crate::key::{KeyPolicy, KeyType, LoadedKey, LoadedVersion, versioned};
 use crate::kms::lifecycle::CreateKeyRequest;
@@ -92,12 +92,6 @@ fn check_associated_data(key_type: KeyType, associated_data: Option<&[u8]>) -> K
     Ok(())
 }
 
-fn unsupported(operation: &str, key_type: KeyType) -> KmsError {
-    KmsError::invalid(format!(
-        "{operation} is not supported for key type {key_type}"
-    ))
-}
-
 /// Encrypts `plaintext` with one loaded version.
 fn seal_payload(
     policy: &KeyPolicy,
@@ -170,6 +164,20 @@ impl Kms {
         plaintext: &[u8],
         request: EncryptRequest<'_>,
     ) -> KmsResult<String> {
+        Ok(self
+            .encrypt_versioned(namespace, name, plaintext, request)
+            .await?
+            .1)
+    }
+
+    /// Encrypts and returns the version used with the `vault:v<N>:` string.
+    async fn encrypt_versioned(
+        &self,
+        namespace: &str,
+        name: &str,
+        plaintext: &[u8],
+        request: EncryptRequest<'_>,
+    ) -> KmsResult<(i64, String)> {
         let key = self.encryption_key(namespace, name, &request).await?;
         if !key.policy.key_type.supports_encryption() {
             return Err(unsupported("encryption", key.policy.key_type));
@@ -183,7 +191,7 @@ impl Kms {
             request.associated_data,
             plaintext,
         )?;
-        Ok(versioned::format(version, &payload))
+        Ok((version, versioned::format(version, &payload)))
     }
 
     /// Decrypts a `vault:v<N>:` ciphertext.
@@ -261,10 +269,9 @@ impl Kms {
             upsert: false,
             ..request
         };
-        let ciphertext = self
-            .encrypt(namespace, name, plaintext.expose(), request)
+        let (key_version, ciphertext) = self
+            .encrypt_versioned(namespace, name, plaintext.expose(), request)
             .await?;
-        let (key_version, _) = versioned::parse(&ciphertext, "ciphertext")?;
         Ok(DataKey {
             plaintext: include_plaintext.then_some(plaintext),
             ciphertext,

@@ -11,7 +11,7 @@
 //! `allow_plaintext_backup`.
 
 use super::lifecycle::{KeyInfo, validate_name};
-use super::{KeyHandle, Kms, now};
+use super::{Kms, now};
 use crate::error::{KmsError, KmsResult};
 use crate::key::{KeyPolicy, KeyState, KeyType, LoadedKey, VersionMaterial};
 use base64::Engine;
@@ -224,14 +224,12 @@ impl Kms {
             return Err(bad("versions do not match the policy"));
         }
         policy.profile = self.options.profile.clone();
-        if let Some(existing) = self.store.get_key(namespace, &name).await? {
+        // `get_key` never returns destroyed keys: an existing one is live.
+        if self.store.get_key(namespace, &name).await?.is_some() {
             if !force {
                 return Err(KmsError::refused(format!("key {name:?} already exists")));
             }
-            let existing = KeyHandle::from_record(existing)?;
-            if existing.state != KeyState::Destroyed {
-                self.destroy_unchecked(namespace, &name).await?;
-            }
+            self.destroy_unchecked(namespace, &name).await?;
         }
         self.insert_new_key(namespace, &name, policy, materials)
             .await

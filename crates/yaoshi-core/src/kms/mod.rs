@@ -320,6 +320,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The 400 for an operation `key_type` cannot do (Vault's wording).
+pub(crate) fn unsupported(operation: &str, key_type: KeyType) -> KmsError {
+    KmsError::invalid(format!(
+        "{operation} is not supported for key type {key_type}"
+    ))
+}
+
 /// Maps a store conflict on `name` to the retryable error.
 pub(crate) fn conflict(name: &str) -> impl Fn(StoreError) -> KmsError + '_ {
     move |e| match e {

@@ -215,7 +215,9 @@ impl Kms {
                 SealState::Unsealed(_) => None,
                 SealState::Sealed { progress, nonce } => {
                     // A share must at least look like one of this deployment's.
-                    if share.len() != 3 + SECRET_LEN + 16 || share[1] != config.threshold {
+                    if share.len() != shamir::share_len(SECRET_LEN)
+                        || shamir::share_threshold(share) != Some(config.threshold)
+                    {
                         return Err(KmsError::invalid(
                             "unseal key is not a share of this deployment",
                         ));

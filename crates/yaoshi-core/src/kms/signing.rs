@@ -6,7 +6,7 @@
 //! accepted for `sm2` and HMACs, not for ECDSA or RSA. Signatures are DER for
 //! ECDSA and SM2, raw for Ed25519 and RSA, in `vault:v<N>:` form.
 
-use super::{KeyHandle, Kms};
+use super::{KeyHandle, Kms, unsupported};
 use crate::error::{KmsError, KmsResult};
 use crate::key::{KeyType, LoadedKey, LoadedVersion, versioned};
 use yaoshi_crypto::hash::HashAlgorithm;
@@ -65,43 +65,43 @@ fn check_digest_len(hash: HashAlgorithm, digest: &[u8]) -> KmsResult<()> {
     Ok(())
 }
 
+/// Refuses `prehashed` for Ed25519 and RSA keys and checks the digest length
+/// for the others (SM2's digest is `e = SM3(Z || M)`, 32 bytes).
+fn check_prehashed(
+    key_type: KeyType,
+    hash: HashAlgorithm,
+    req: &SignRequest<'_>,
+    input: &[u8],
+) -> KmsResult<()> {
+    if !req.prehashed {
+        return Ok(());
+    }
+    if key_type == KeyType::Ed25519 || key_type.rsa_bits().is_some() {
+        return Err(KmsError::invalid(format!(
+            "prehashed is not supported for {key_type} keys"
+        )));
+    }
+    check_digest_len(hash, input)
+}
+
+/// An SM2 prehashed input, already length-checked by [`check_prehashed`].
+fn sm2_digest(input: &[u8]) -> KmsResult<&[u8; 32]> {
+    input
+        .try_into()
+        .map_err(|_| KmsError::invalid("prehashed input must be a 32-byte sm3 digest"))
+}
+
 fn sign_with(loaded: &LoadedVersion, input: &[u8], req: &SignRequest<'_>) -> KmsResult<Vec<u8>> {
     let hash = signing_hash(loaded.key_type, req.hash)?;
+    check_prehashed(loaded.key_type, hash, req, input)?;
     Ok(match &loaded.key {
-        LoadedKey::Ed25519(k) => {
-            if req.prehashed {
-                return Err(KmsError::invalid(
-                    "prehashed is not supported for ed25519 keys",
-                ));
-            }
-            k.sign(input)
-        }
-        LoadedKey::Ecdsa(k) if req.prehashed => {
-            check_digest_len(hash, input)?;
-            k.sign_prehashed(hash, input)?
-        }
+        LoadedKey::Ed25519(k) => k.sign(input),
+        LoadedKey::Ecdsa(k) if req.prehashed => k.sign_prehashed(hash, input)?,
         LoadedKey::Ecdsa(k) => k.sign(hash, input)?,
-        LoadedKey::Rsa(k) => {
-            if req.prehashed {
-                return Err(KmsError::invalid(
-                    "prehashed signing is not supported for RSA keys",
-                ));
-            }
-            k.sign(req.padding.unwrap_or(RsaPadding::Pss), hash, input)?
-        }
-        LoadedKey::Sm2(k) if req.prehashed => {
-            let digest: &[u8; 32] = input
-                .try_into()
-                .map_err(|_| KmsError::invalid("prehashed input must be a 32-byte sm3 digest"))?;
-            k.sign_digest(digest)?
-        }
+        LoadedKey::Rsa(k) => k.sign(req.padding.unwrap_or(RsaPadding::Pss), hash, input)?,
+        LoadedKey::Sm2(k) if req.prehashed => k.sign_digest(sm2_digest(input)?)?,
         LoadedKey::Sm2(k) => k.sign(req.signer_id.unwrap_or(DEFAULT_SIGNER_ID), input)?,
-        _ => {
-            return Err(KmsError::invalid(format!(
-                "signing is not supported for key type {}",
-                loaded.key_type
-            )));
-        }
+        _ => return Err(unsupported("signing", loaded.key_type)),
     })
 }
 
@@ -112,49 +112,27 @@ fn verify_with(
     req: &SignRequest<'_>,
 ) -> KmsResult<bool> {
     let hash = signing_hash(loaded.key_type, req.hash)?;
+    check_prehashed(loaded.key_type, hash, req, input)?;
     let result = match &loaded.key {
-        LoadedKey::Ed25519(k) => {
-            if req.prehashed {
-                return Err(KmsError::invalid(
-                    "prehashed is not supported for ed25519 keys",
-                ));
-            }
-            k.public_key().verify(input, signature)
-        }
+        LoadedKey::Ed25519(k) => k.public_key().verify(input, signature),
         LoadedKey::Ecdsa(k) if req.prehashed => {
-            check_digest_len(hash, input)?;
             k.public_key().verify_prehashed(hash, input, signature)
         }
         LoadedKey::Ecdsa(k) => k.public_key().verify(hash, input, signature),
-        LoadedKey::Rsa(k) => {
-            if req.prehashed {
-                return Err(KmsError::invalid(
-                    "prehashed verification is not supported for RSA keys",
-                ));
-            }
-            k.public_key()?.verify(
-                req.padding.unwrap_or(RsaPadding::Pss),
-                hash,
-                input,
-                signature,
-            )
-        }
+        LoadedKey::Rsa(k) => k.public_key()?.verify(
+            req.padding.unwrap_or(RsaPadding::Pss),
+            hash,
+            input,
+            signature,
+        ),
         LoadedKey::Sm2(k) if req.prehashed => {
-            let digest: &[u8; 32] = input
-                .try_into()
-                .map_err(|_| KmsError::invalid("prehashed input must be a 32-byte sm3 digest"))?;
-            k.public_key().verify_digest(digest, signature)
+            k.public_key().verify_digest(sm2_digest(input)?, signature)
         }
         LoadedKey::Sm2(k) => {
             k.public_key()
                 .verify(req.signer_id.unwrap_or(DEFAULT_SIGNER_ID), input, signature)
         }
-        _ => {
-            return Err(KmsError::invalid(format!(
-                "verification is not supported for key type {}",
-                loaded.key_type
-            )));
-        }
+        _ => return Err(unsupported("verification", loaded.key_type)),
     };
     Ok(result.is_ok())
 }
@@ -163,10 +141,7 @@ impl Kms {
     async fn signing_key(&self, namespace: &str, name: &str) -> KmsResult<KeyHandle> {
         let key = self.active_key(namespace, name).await?;
         if !key.policy.key_type.supports_signing() {
-            return Err(KmsError::invalid(format!(
-                "signing is not supported for key type {}",
-                key.policy.key_type
-            )));
+            return Err(unsupported("signing", key.policy.key_type));
         }
         Ok(key)
     }
