@@ -1,0 +1,131 @@
+//! Server settings: what `yaoshi server` flags and `--config FILE` (TOML) set.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Default listen address (Vault's port, loopback only).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8200";
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// TLS listener settings (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, SEC1 or PKCS#1).
+    pub key: PathBuf,
+    /// When set, clients must present a certificate issued by one of these CAs.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+}
+
+/// Development mode: initialised with an in-memory root key, unsealed,
+/// `transit/` mounted, root token printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevSettings {
+    /// The root token to issue (random when unset).
+    #[serde(default)]
+    pub root_token: Option<String>,
+}
+
+/// Everything a server needs to start.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Storage URL: `sqlite://PATH`, `sqlite::memory:` or `postgres://...`.
+    /// `None` in dev mode means a fresh temporary SQLite file.
+    #[serde(default)]
+    pub storage: Option<String>,
+    /// TLS; plain HTTP when unset.
+    #[serde(default)]
+    pub tls: Option<TlsSettings>,
+    /// Development mode.
+    #[serde(default)]
+    pub dev: Option<DevSettings>,
+    /// Log format.
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+fn default_listen() -> SocketAddr {
+    DEFAULT_LISTEN.parse().expect("constant address parses")
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            storage: None,
+            tls: None,
+            dev: None,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// A settings file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for these settings.
+    #[error("invalid settings in {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// The settings contradict each other.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ServerSettings {
+    /// Reads settings from a TOML file (same names as the flags).
+    pub fn from_file(path: &Path) -> Result<Self, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let settings: Self = toml::from_str(&text).map_err(|e| SettingsError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks settings that flags or a file may combine wrongly.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.dev.is_none() && self.storage.is_none() {
+            return Err(SettingsError::Invalid(
+                "a storage URL is required outside dev mode (--storage sqlite://PATH or postgres://...)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
