@@ -20,6 +20,10 @@ pub enum KmsError {
     /// The deployment has not been initialised yet.
     #[error("Vault is not initialized")]
     NotInitialized,
+    /// The caller's token is missing, unknown or expired, or its principal
+    /// may not perform the operation (403, Vault wording).
+    #[error("permission denied")]
+    PermissionDenied,
     /// The named key does not exist (404 with an empty error list in Vault).
     #[error("key {0:?} not found")]
     KeyNotFound(String),
@@ -63,6 +67,7 @@ impl KmsError {
             self,
             Self::AlreadyInitialized
                 | Self::NotInitialized
+                | Self::PermissionDenied
                 | Self::KeyNotFound(_)
                 | Self::InvalidRequest(_)
                 | Self::Refused(_)

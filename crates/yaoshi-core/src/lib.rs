@@ -8,17 +8,19 @@
 //! | module | what |
 //! |---|---|
 //! | [`store`] | the `Store` trait and its records |
+//! | [`auth`] | roles, grants, principals, tokens and the authorisation table |
 //! | [`key`] | key types, policies (metadata), lifecycle states, version material |
 //! | [`barrier`] | sealing of KEKs and key material with bound associated data |
 //! | [`seal`] | the root key's protection: Shamir, device-wrapped (PKCS#11), dev |
 //! | [`cache`] | the bounded cache of unsealed versions |
-//! | [`kms`] | the service: seal state, lifecycle and crypto operations |
+//! | [`kms`] | the service: seal state, mounts, authentication, lifecycle and crypto operations |
 //! | [`error`] | the typed errors every operation returns |
 //!
 //! It depends only on `yaoshi-crypto`; storage and HTTP live in
 //! `yaoshi-store` and `yaoshi-server`.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod barrier;
 pub mod cache;
 pub mod error;
@@ -29,3 +31,5 @@ pub mod store;
 
 pub use error::{KmsError, KmsResult};
 pub use kms::{Kms, KmsOptions};
+/// The `secrecy` crate, whose `SecretString` carries tokens in this API.
+pub use secrecy;

@@ -111,6 +111,11 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_entry(&self, name: &str, value: &[u8]) -> StoreResult<bool>;
     /// Removes a system entry; `false` if there was none.
     async fn delete_entry(&self, name: &str) -> StoreResult<bool>;
+    /// Names of the entries that start with `prefix`, sorted bytewise.
+    ///
+    /// The prefix is compared literally: no character in it (`%`, `_`, `*`,
+    /// ...) is a wildcard, and the comparison is case-sensitive.
+    async fn list_entries(&self, prefix: &str) -> StoreResult<Vec<String>>;
 
     /// Reads a namespace.
     async fn get_namespace(&self, name: &str) -> StoreResult<Option<NamespaceRecord>>;

@@ -626,32 +626,40 @@ softhsm_test! {
 softhsm_test! {
     /// The Kms device seal: init wraps the root key in the HSM, the node comes
     /// up unsealed, and after a restart (new wrapper, new service, same store)
-    /// it unseals itself from the HSM; another token's key cannot unseal it.
+    /// it unseals itself from the HSM (loading the token-hashing key, so the
+    /// root token still authenticates); another token's key cannot unseal it.
     fn kms_device_seal_round_trips_and_survives_a_restart(hsm) {
         use std::sync::Arc;
         use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
+        use yaoshi_core::auth::Role;
         use yaoshi_core::kms::{InitRequest, InitSeal};
+        use yaoshi_core::secrecy::ExposeSecret;
         use yaoshi_core::{Kms, KmsOptions};
         hsm.init_token("kms");
         hsm.init_token("other");
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("yaoshi.db").display());
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let ciphertext = runtime.block_on(async {
+        let (ciphertext, root_token) = runtime.block_on(async {
             let wrapper = Arc::new(
                 Pkcs11Wrapper::connect_or_create_key(hsm.config("kms", USER_PIN)).expect("connect"),
             );
             let kms = Kms::new(yaoshi_store::open(&url).await.expect("store"), KmsOptions::default());
             let init = kms
-                .init(InitRequest { seal: InitSeal::Device(wrapper) })
+                .init(InitRequest::new(InitSeal::Device(wrapper)))
                 .await
                 .expect("init");
             assert!(init.shares.is_empty());
             let status = kms.seal_status().await.expect("status");
             assert!(!status.sealed);
             assert_eq!(status.seal_type.as_deref(), Some("pkcs11"));
+            let root_token = init.root_token.expose_secret().to_string();
+            let who = kms.authenticate(&root_token).await.expect("root token right after init");
+            assert_eq!(who.principal.roles, [Role::Root]);
             let upsert = EncryptRequest { upsert: true, ..EncryptRequest::default() };
-            kms.encrypt("transit", "k", b"sealed by the HSM", upsert).await.expect("encrypt")
+            let ciphertext =
+                kms.encrypt("transit", "k", b"sealed by the HSM", upsert).await.expect("encrypt");
+            (ciphertext, root_token)
         });
         runtime.block_on(async {
             let kms = Kms::new(yaoshi_store::open(&url).await.expect("store"), KmsOptions::default());
@@ -663,6 +671,8 @@ softhsm_test! {
             let wrapper = Pkcs11Wrapper::connect(hsm.config("kms", USER_PIN)).expect("reconnect");
             let status = kms.unseal_with_device(&wrapper).await.expect("auto-unseal");
             assert!(!status.sealed);
+            let who = kms.authenticate(&root_token).await.expect("root token after device unseal");
+            assert_eq!(who.principal.name, "root");
             let plain = kms
                 .decrypt("transit", "k", &ciphertext, DecryptRequest::default())
                 .await

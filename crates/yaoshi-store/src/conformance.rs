@@ -25,6 +25,7 @@ pub async fn run_all(store: &dyn Store) {
         entries_crud,
         entries_insert_if_absent,
         entries_binary_values,
+        entries_listed_by_prefix,
         namespaces,
         key_create_and_read,
         duplicate_live_name_is_already_exists,
@@ -189,6 +190,55 @@ pub async fn entries_binary_values(store: &dyn Store) {
         let got = store.get_entry(name).await.unwrap();
         assert_eq!(got.as_deref(), Some(value), "entry {name}");
     }
+}
+
+/// `list_entries`: literal, case-sensitive prefix matching (`%` and `_`
+/// are not wildcards), bytewise-sorted names, non-ASCII prefixes.
+pub async fn entries_listed_by_prefix(store: &dyn Store) {
+    let names = [
+        "list/b/1", "list/a_c", "list/aYc", "list/a%b", "list/aXb", "list/a_b", "list/a", "list/B",
+        "list/ä", "lisT/x", "list", "lis",
+    ];
+    for name in names {
+        store.put_entry(name, name.as_bytes()).await.unwrap();
+    }
+    let list = |prefix: &'static str| async move { store.list_entries(prefix).await.unwrap() };
+    assert_eq!(
+        list("list/").await,
+        [
+            "list/B", "list/a", "list/a%b", "list/aXb", "list/aYc", "list/a_b", "list/a_c",
+            "list/b/1", "list/ä",
+        ],
+        "bytewise order: uppercase before lowercase, `%` < `X` < `_`, non-ASCII last"
+    );
+    assert_eq!(list("list/a%").await, ["list/a%b"], "`%` is literal");
+    assert_eq!(
+        list("list/a_").await,
+        ["list/a_b", "list/a_c"],
+        "`_` is literal"
+    );
+    assert_eq!(
+        list("list/a_b").await,
+        ["list/a_b"],
+        "a whole name is a prefix"
+    );
+    assert_eq!(list("list/A").await, Vec::<String>::new(), "case-sensitive");
+    assert_eq!(list("list/b/").await, ["list/b/1"]);
+    assert_eq!(list("list/ä").await, ["list/ä"], "non-ASCII prefix");
+    assert_eq!(list("list").await.len(), 10, "`list` itself and `list/...`");
+    assert_eq!(list("lisT/").await, ["lisT/x"]);
+    assert_eq!(list("nothing/").await, Vec::<String>::new());
+    let everything = list("").await;
+    assert!(names.iter().all(|n| everything.iter().any(|e| e == n)));
+    assert!(everything.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
+    for name in names {
+        assert!(store.delete_entry(name).await.unwrap());
+    }
+    assert_eq!(
+        list("list").await,
+        Vec::<String>::new(),
+        "deleted entries vanish"
+    );
 }
 
 /// Namespaces: insert-if-absent, never overwritten.

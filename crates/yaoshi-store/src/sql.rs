@@ -323,6 +323,22 @@ impl Store for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn list_entries(&self, prefix: &str) -> StoreResult<Vec<String>> {
+        // A substring comparison rather than LIKE: LIKE treats `%` and `_` as
+        // wildcards and is case-insensitive for ASCII in SQLite. Both back
+        // ends count `substr` and `length` in characters.
+        let mut names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM entries WHERE substr(name, 1, length($1)) = $2")
+                .bind(prefix)
+                .bind(prefix)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        // Sorted here, bytewise, independent of the database's collation.
+        names.sort_unstable();
+        Ok(names)
+    }
+
     async fn get_namespace(&self, name: &str) -> StoreResult<Option<NamespaceRecord>> {
         let row =
             sqlx::query("SELECT name, sealed_kek, created_at FROM namespaces WHERE name = $1")

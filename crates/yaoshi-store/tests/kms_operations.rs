@@ -1233,9 +1233,9 @@ async fn material_cache_is_bounded_with_a_small_cache() {
         ..Default::default()
     };
     let kms = Kms::new(support::sqlite_memory().await, options);
-    kms.init(yaoshi_core::kms::InitRequest {
-        seal: yaoshi_core::kms::InitSeal::Dev,
-    })
+    kms.init(yaoshi_core::kms::InitRequest::new(
+        yaoshi_core::kms::InitSeal::Dev,
+    ))
     .await
     .unwrap();
     material_cache_is_bounded(&kms).await;

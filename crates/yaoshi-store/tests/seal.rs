@@ -16,9 +16,7 @@ async fn file_store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
 }
 
 fn shamir(shares: u8, threshold: u8) -> InitRequest {
-    InitRequest {
-        seal: InitSeal::Shamir { shares, threshold },
-    }
+    InitRequest::new(InitSeal::Shamir { shares, threshold })
 }
 
 /// Every 3-subset of 5 shares, in order.
@@ -192,11 +190,7 @@ async fn dev_seal_is_lost_at_restart_and_barrier_choice_is_kept() {
         ..KmsOptions::default()
     };
     let kms = Kms::new(file_store(&dir).await, sm4);
-    kms.init(InitRequest {
-        seal: InitSeal::Dev,
-    })
-    .await
-    .unwrap();
+    kms.init(InitRequest::new(InitSeal::Dev)).await.unwrap();
     assert!(!kms.is_sealed());
     let status = kms.seal_status().await.unwrap();
     assert_eq!(status.seal_type.as_deref(), Some("dev"));

@@ -21,12 +21,10 @@ async fn two_instances_on_one_postgres_see_each_other_at_once() {
         KmsOptions::default(),
     );
     let init = a
-        .init(InitRequest {
-            seal: InitSeal::Shamir {
-                shares: 3,
-                threshold: 2,
-            },
-        })
+        .init(InitRequest::new(InitSeal::Shamir {
+            shares: 3,
+            threshold: 2,
+        }))
         .await
         .unwrap();
     let b = Kms::new(

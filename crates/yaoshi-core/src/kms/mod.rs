@@ -5,7 +5,8 @@
 //! [`lifecycle`] (create, read, list, configure, rotate, trim, delete,
 //! restore), [`encryption`] (encrypt, decrypt, rewrap, datakey),
 //! [`signing`] (sign, verify, hmac), [`export`] (export, backup, restore of a
-//! single key) and [`import`] (wrapping keys and BYOK import).
+//! single key), [`import`] (wrapping keys and BYOK import), [`auth_ops`]
+//! (tokens and principals) and [`mounts`] (the mount table).
 //!
 //! Consistency across nodes: a key's row (policy, state, generation) is read
 //! from the store on every request, so a rotation, trim, disable or delete on
@@ -13,13 +14,16 @@
 //! data is cached in memory: unsealed versions (by key id and version) and
 //! namespace KEKs.
 
+pub mod auth_ops;
 pub mod encryption;
 pub mod export;
 pub mod import;
 pub mod lifecycle;
+pub mod mounts;
 pub mod seal_ops;
 pub mod signing;
 
+use crate::auth::token::TokenKey;
 use crate::barrier::{BarrierAlgorithm, BarrierKey, Binding, SECRET_LEN};
 use crate::cache::{DEFAULT_CAPACITY, MaterialCache};
 use crate::error::{KmsError, KmsResult};
@@ -29,6 +33,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use yaoshi_crypto::{SecretBytes, random};
 
+pub use mounts::Mount;
 pub use seal_ops::{InitRequest, InitResult, InitSeal, SealStatus};
 
 /// How many times a compare-and-set change is retried on a conflict.
@@ -58,10 +63,12 @@ impl Default for KmsOptions {
     }
 }
 
-/// The unsealed state: root key, barrier algorithm and cached KEKs.
+/// The unsealed state: root key, barrier algorithm, token-hashing key and
+/// cached KEKs.
 struct Unsealed {
     root: BarrierKey,
     barrier: BarrierAlgorithm,
+    token_key: TokenKey,
     keks: Mutex<HashMap<String, Arc<BarrierKey>>>,
 }
 

@@ -1,11 +1,24 @@
 //! Initialisation, unsealing and sealing, with Vault's progress/nonce model.
+//!
+//! Init also bootstraps authentication and the mount table while the root
+//! key is in hand: it creates the token-hashing key (sealed under the root
+//! key in `auth/token-key`), the `root` principal, the root token's record
+//! and the `transit/` mount. Every unseal path (shares, device, and init
+//! itself for device and dev seals) loads the token-hashing key.
 
+use super::mounts::{Mount, TRANSIT_DESCRIPTION, TRANSIT_KIND};
 use super::{Kms, SealState, Unsealed, lock, new_id, now};
+use crate::auth::token::{TOKEN_KEY_LEN, TokenKey, generate_token, validate_chosen_token};
+use crate::auth::{
+    Principal, ROOT_PRINCIPAL, Role, TOKEN_KEY_BINDING_NAME, TOKEN_KEY_BINDING_NAMESPACE,
+    TOKEN_KEY_ENTRY,
+};
 use crate::barrier::{BarrierAlgorithm, BarrierKey, Binding, SECRET_LEN};
 use crate::error::{KmsError, KmsResult};
 use crate::seal::{RootKeyWrapper, SEAL_CONFIG_ENTRY, SealConfig, SealType};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use yaoshi_crypto::{SecretBytes, random, shamir};
@@ -39,21 +52,48 @@ impl core::fmt::Debug for InitSeal {
     }
 }
 
-/// An initialisation request.
-#[derive(Debug, Clone)]
+/// An initialisation request. `Debug` does not show a chosen root token.
+#[derive(Clone)]
 pub struct InitRequest {
     /// The seal.
     pub seal: InitSeal,
+    /// The root token to issue (dev servers choose one: 1 to 256 characters,
+    /// no control characters); `None` issues a random `ys.` token.
+    pub root_token: Option<String>,
 }
 
-/// What init hands back: the Shamir shares (empty for other seals). They are
-/// shown once and never stored.
+impl InitRequest {
+    /// A request with `seal` and a random root token.
+    pub fn new(seal: InitSeal) -> Self {
+        Self {
+            seal,
+            root_token: None,
+        }
+    }
+}
+
+impl core::fmt::Debug for InitRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InitRequest")
+            .field("seal", &self.seal)
+            .field(
+                "root_token",
+                &self.root_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish()
+    }
+}
+
+/// What init hands back: the Shamir shares (empty for other seals) and the
+/// root token. They are shown once and never stored. `Debug` shows neither.
 #[derive(Debug)]
 pub struct InitResult {
     /// The shares, in the encoding `sys/unseal` accepts.
     pub shares: Vec<SecretBytes>,
     /// The seal configuration that was stored.
     pub config: SealConfig,
+    /// The token of the `root` principal.
+    pub root_token: SecretString,
 }
 
 /// The seal status, as `sys/seal-status` reports it.
@@ -112,10 +152,21 @@ impl Kms {
         })
     }
 
-    /// Initialises a new deployment: generates the root key and stores the
-    /// seal configuration. Shamir deployments stay sealed until unsealed with
-    /// the returned shares; device and dev seals come up unsealed.
+    /// Initialises a new deployment: generates the root key, stores the
+    /// seal configuration, then bootstraps the token-hashing key, the `root`
+    /// principal with its token, and the `transit/` mount. Shamir deployments
+    /// stay sealed until unsealed with the returned shares (as in Vault);
+    /// device and dev seals come up unsealed.
+    ///
+    /// The stored seal configuration is the commit point (only one of
+    /// several concurrent inits gets past it); the bootstrap entries are
+    /// written after it. A crash between the two leaves a deployment that
+    /// refuses to unseal (its token-hashing key is missing) and has to be
+    /// initialised again on an empty store.
     pub async fn init(&self, request: InitRequest) -> KmsResult<InitResult> {
+        if let Some(token) = &request.root_token {
+            validate_chosen_token(token)?;
+        }
         if self.seal_config().await?.is_some() {
             return Err(KmsError::AlreadyInitialized);
         }
@@ -162,6 +213,14 @@ impl Kms {
             }
             InitSeal::Dev => {}
         }
+        let token_secret = SecretBytes::from_slice(&random::array::<TOKEN_KEY_LEN>()?);
+        let sealed_token_key =
+            root_key.seal(barrier, token_key_binding(), token_secret.expose())?;
+        let token_key = TokenKey::new(token_secret, barrier)?;
+        let root_token = match request.root_token {
+            Some(chosen) => SecretString::from(chosen),
+            None => generate_token()?,
+        };
         if !self
             .store
             .insert_entry(SEAL_CONFIG_ENTRY, &config.to_bytes())
@@ -169,17 +228,84 @@ impl Kms {
         {
             return Err(KmsError::AlreadyInitialized);
         }
+        self.bootstrap(&token_key, &sealed_token_key, &root_token)
+            .await?;
         if !matches!(request.seal, InitSeal::Shamir { .. }) {
-            self.become_unsealed(root_key, barrier);
+            self.become_unsealed(root_key, barrier, token_key);
         }
-        Ok(InitResult { shares, config })
+        Ok(InitResult {
+            shares,
+            config,
+            root_token,
+        })
     }
 
-    fn become_unsealed(&self, root: BarrierKey, barrier: BarrierAlgorithm) {
+    /// Writes the entries every deployment starts with. Only the init that
+    /// stored the seal configuration gets here, so plain puts are safe.
+    async fn bootstrap(
+        &self,
+        token_key: &TokenKey,
+        sealed_token_key: &[u8],
+        root_token: &SecretString,
+    ) -> KmsResult<()> {
+        self.store
+            .put_entry(TOKEN_KEY_ENTRY, sealed_token_key)
+            .await?;
+        let created_at = now();
+        let root = Principal {
+            name: ROOT_PRINCIPAL.to_string(),
+            roles: vec![Role::Root],
+            grants: Vec::new(),
+            created_at,
+            created_by: "init".to_string(),
+        };
+        self.store
+            .put_entry(
+                &super::auth_ops::principal_entry(ROOT_PRINCIPAL),
+                &super::auth_ops::principal_to_bytes(&root)?,
+            )
+            .await?;
+        self.store_token_record(
+            token_key,
+            root_token.expose_secret(),
+            ROOT_PRINCIPAL,
+            ROOT_PRINCIPAL.to_string(),
+            created_at,
+            None,
+        )
+        .await?;
+        let transit = Mount::new("transit/", TRANSIT_KIND, TRANSIT_DESCRIPTION, created_at)?;
+        self.store
+            .put_entry(&transit.entry_name(), &transit.to_bytes()?)
+            .await?;
+        Ok(())
+    }
+
+    /// Opens the stored token-hashing key with a verified root key.
+    async fn load_token_key(
+        &self,
+        root: &BarrierKey,
+        barrier: BarrierAlgorithm,
+    ) -> KmsResult<TokenKey> {
+        let sealed = self
+            .store
+            .get_entry(TOKEN_KEY_ENTRY)
+            .await?
+            .ok_or_else(|| {
+                KmsError::Internal(
+                    "the token-hashing key is missing; this deployment's init did not complete"
+                        .into(),
+                )
+            })?;
+        TokenKey::new(root.open(token_key_binding(), &sealed)?, barrier)
+    }
+
+    fn become_unsealed(&self, root: BarrierKey, barrier: BarrierAlgorithm, token_key: TokenKey) {
         *self.state.write().unwrap_or_else(|p| p.into_inner()) =
             SealState::Unsealed(Arc::new(Unsealed {
                 root,
                 barrier,
+                token_key,
                 keks: Mutex::new(HashMap::new()),
             }));
     }
@@ -246,7 +372,8 @@ impl Kms {
                 KmsError::invalid("unseal failed: the shares do not combine to the root key")
             })?;
             let key = Self::verify_root(&config, &root)?;
-            self.become_unsealed(key, config.barrier);
+            let token_key = self.load_token_key(&key, config.barrier).await?;
+            self.become_unsealed(key, config.barrier, token_key);
         }
         self.seal_status().await
     }
@@ -282,7 +409,8 @@ impl Kms {
         };
         let root = wrapper.unwrap(&wrapped)?;
         let key = Self::verify_root(&config, &root)?;
-        self.become_unsealed(key, config.barrier);
+        let token_key = self.load_token_key(&key, config.barrier).await?;
+        self.become_unsealed(key, config.barrier, token_key);
         self.seal_status().await
     }
 
@@ -299,5 +427,13 @@ impl Kms {
     /// Whether this node is sealed.
     pub fn is_sealed(&self) -> bool {
         self.unsealed().is_err()
+    }
+}
+
+/// The barrier binding of the sealed token-hashing key.
+fn token_key_binding() -> Binding<'static> {
+    Binding::Entry {
+        namespace: TOKEN_KEY_BINDING_NAMESPACE,
+        name: TOKEN_KEY_BINDING_NAME,
     }
 }

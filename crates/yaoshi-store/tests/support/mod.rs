@@ -18,11 +18,9 @@ pub async fn sqlite_memory() -> Arc<dyn Store> {
 /// A service initialised with the dev seal (unsealed, root key in memory).
 pub async fn dev_kms(store: Arc<dyn Store>) -> Kms {
     let kms = Kms::new(store, KmsOptions::default());
-    kms.init(InitRequest {
-        seal: InitSeal::Dev,
-    })
-    .await
-    .expect("init");
+    kms.init(InitRequest::new(InitSeal::Dev))
+        .await
+        .expect("init");
     kms
 }
 
@@ -52,12 +50,10 @@ pub fn payload(versioned: &str) -> (i64, Vec<u8>) {
 pub async fn restartable(store: Arc<dyn Store>) -> (Kms, Vec<u8>) {
     let kms = Kms::new(store, KmsOptions::default());
     let init = kms
-        .init(InitRequest {
-            seal: InitSeal::Shamir {
-                shares: 1,
-                threshold: 1,
-            },
-        })
+        .init(InitRequest::new(InitSeal::Shamir {
+            shares: 1,
+            threshold: 1,
+        }))
         .await
         .expect("init");
     let share = init.shares[0].expose().to_vec();
