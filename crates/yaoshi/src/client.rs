@@ -18,6 +18,9 @@ pub const ADDR_VARS: [&str; 3] = ["YAOSHI_ADDR", "VAULT_ADDR", "BAO_ADDR"];
 /// Token variables, in the order they are consulted.
 pub const TOKEN_VARS: [&str; 3] = ["YAOSHI_TOKEN", "VAULT_TOKEN", "BAO_TOKEN"];
 
+/// The message given to an error answer without messages of its own, 404.
+const NOT_FOUND: &str = "not found";
+
 /// The first non-empty value among the flag and the variables.
 fn first_set(
     flag: Option<&str>,
@@ -128,11 +131,31 @@ fn message_text(v: &Value) -> String {
     }
 }
 
+/// Splits Go's multierror text (`1 error occurred:\n\t* msg\n\n`), which
+/// Vault servers send, into its messages; other text is kept as one message.
+fn split_multierror(text: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().trim();
+    if header.ends_with("occurred:") && header.contains("error") {
+        let items: Vec<String> = lines
+            .filter_map(|l| l.trim().strip_prefix("* "))
+            .map(str::to_string)
+            .collect();
+        if !items.is_empty() {
+            return items;
+        }
+    }
+    vec![text.trim().to_string()]
+}
+
 /// Builds the error for a non-success answer from its status and body.
 pub fn error_from_body(status: u16, body: &[u8]) -> CliError {
     let messages = match serde_json::from_slice::<Value>(body) {
         Ok(v) => match v.get("errors").and_then(Value::as_array) {
-            Some(errors) => errors.iter().map(message_text).collect(),
+            Some(errors) => errors
+                .iter()
+                .flat_map(|e| split_multierror(&message_text(e)))
+                .collect(),
             None => v
                 .get("error")
                 .map(|e| vec![message_text(e)])
@@ -272,9 +295,19 @@ impl Client {
         self.request(Method::GET, path, "", None)
     }
 
-    /// LIST `/v1/{path}`, sent as GET with `?list=true`.
+    /// LIST `/v1/{path}`, sent as GET with `?list=true`. Vault answers an
+    /// empty list with a bare 404 (`{"errors":[]}`); that becomes
+    /// `{"keys": []}`, while a 404 with a message (no such mount) stays an error.
     pub fn list(&self, path: &str) -> Result<Reply, CliError> {
-        self.request(Method::GET, path, "?list=true", None)
+        match self.request(Method::GET, path, "?list=true", None) {
+            Err(CliError::Api {
+                status: 404,
+                messages,
+            }) if messages == [NOT_FOUND] => Ok(Reply {
+                body: Some(serde_json::json!({"data": {"keys": []}})),
+            }),
+            other => other,
+        }
     }
 
     /// POST a JSON body to `/v1/{path}`.
@@ -397,6 +430,16 @@ mod tests {
         assert_eq!(e.exit_code(), 1);
         let e = error_from_body(502, b"bad gateway from proxy\n");
         assert_eq!(e.to_string(), "502: bad gateway from proxy");
+        let e = error_from_body(
+            403,
+            b"{\"errors\":[\"1 error occurred:\\n\\t* permission denied\\n\\n\"]}",
+        );
+        assert_eq!(e.to_string(), "403: permission denied");
+        let e = error_from_body(
+            500,
+            b"{\"errors\":[\"2 errors occurred:\\n\\t* a\\n\\t* b\\n\\n\"]}",
+        );
+        assert_eq!(e.to_string(), "500: a; b");
         let e = error_from_body(404, br#"{"errors":[]}"#);
         assert_eq!(e.to_string(), "404: not found");
     }

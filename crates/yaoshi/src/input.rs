@@ -48,8 +48,8 @@ impl Source {
             Self::Stdin { explicit } => {
                 if !explicit && stdin_is_terminal {
                     return Err(CliError::Usage(
-                        "no input: give it as an argument, @PATH, --file PATH, or pipe it \
-                         on stdin (`-` reads the terminal)"
+                        "no input: give it as an argument or @PATH, or pipe it on stdin \
+                         (`-` reads the terminal)"
                             .into(),
                     ));
                 }
