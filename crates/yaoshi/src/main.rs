@@ -1,66 +1,46 @@
-//! The `yaoshi` command: server, operator, key, audit and benchmark commands.
-//! Today it offers `yaoshi bench crypto`; the server joins when it lands.
+//! The `yaoshi` command: the server (`yaoshi server`), operator, key,
+//! cryptographic and principal commands speaking the Vault/OpenBao-style HTTP
+//! API, and `yaoshi bench crypto`.
 #![forbid(unsafe_code)]
 
 mod bench;
+mod cli;
+mod client;
+mod commands;
+mod error;
+mod input;
+mod output;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use error::{CliError, EXIT_OK};
 use std::process::ExitCode;
 use std::time::Duration;
 
-#[derive(Parser)]
-#[command(name = "yaoshi", version, about = "A self-hosted KMS with SM2/SM3/SM4")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Benchmarks on this machine.
-    Bench {
-        #[command(subcommand)]
-        what: BenchCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Primitive throughput and operation rates, single core (like `openssl speed`).
-    Crypto {
-        /// Print one JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// Seconds to spend measuring each primitive (0.05 to 30).
-        #[arg(long, default_value_t = 1.0)]
-        seconds: f64,
-    },
+/// `yaoshi bench crypto`.
+fn bench_command(what: cli::BenchCommand, json: bool) -> Result<u8, CliError> {
+    let cli::BenchCommand::Crypto { seconds } = what;
+    if !(0.05..=30.0).contains(&seconds) {
+        return Err(CliError::Usage(
+            "--seconds must be between 0.05 and 30".into(),
+        ));
+    }
+    let results = bench::run(Duration::from_secs_f64(seconds))
+        .map_err(|e| CliError::Other(format!("benchmark failed: {e}")))?;
+    if json {
+        output::line(&bench::to_json(&results))?;
+    } else {
+        output::write_stdout(bench::to_table(&results).as_bytes())?;
+    }
+    Ok(EXIT_OK)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Bench {
-            what: BenchCommand::Crypto { json, seconds },
-        } => {
-            if !(0.05..=30.0).contains(&seconds) {
-                eprintln!("error: --seconds must be between 0.05 and 30");
-                return ExitCode::from(2);
-            }
-            match bench::run(Duration::from_secs_f64(seconds)) {
-                Ok(results) => {
-                    if json {
-                        println!("{}", bench::to_json(&results));
-                    } else {
-                        print!("{}", bench::to_table(&results));
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: benchmark failed: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }
