@@ -4,10 +4,31 @@
 //! data plane, the native control plane (sys, principals), authentication,
 //! TLS and metrics. Front ends translate wire formats into `yaoshi-core`
 //! `Kms` calls and never touch storage or crypto directly.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`settings`] | flags and TOML settings |
+//! | [`server`] | start-up, dev mode, shutdown |
+//! | [`listener`] | plain and TLS listeners |
+//! | [`app`] | request decoding, routing, envelope |
+//! | [`wire`] | Vault's parameters, replies and errors |
+//! | [`transit`] | the Transit engine, one file per endpoint family |
+//! | [`sys`] | seal, health, mounts, metrics, principals |
+//! | [`auth_token`] | Vault's token endpoints |
+//! | [`metrics`] | Prometheus request metrics |
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod auth_token;
+pub mod listener;
+pub mod metrics;
+pub mod server;
 pub mod settings;
+pub mod sys;
+pub mod transit;
+pub mod wire;
 
+pub use server::{RunningServer, run, start};
 pub use settings::{DevSettings, LogFormat, ServerSettings, SettingsError, TlsSettings};
 
 /// Why the server stopped or could not start.
@@ -19,10 +40,4 @@ pub enum ServerError {
     /// Listener, TLS or storage start-up failed.
     #[error("{0}")]
     Startup(String),
-}
-
-/// Runs the server until Ctrl-C or SIGTERM.
-pub async fn run(settings: ServerSettings) -> Result<(), ServerError> {
-    settings.validate()?;
-    Err(ServerError::Startup("the server is being built".into()))
 }

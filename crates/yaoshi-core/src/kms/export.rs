@@ -237,7 +237,7 @@ impl Kms {
 
     /// Destroys a key regardless of `deletion_allowed` (forced restore).
     async fn destroy_unchecked(&self, namespace: &str, name: &str) -> KmsResult<()> {
-        self.change_key(namespace, name, async |key| {
+        self.change_key(namespace, name, |key| {
             Ok(super::lifecycle::Planned {
                 erase_all_material: true,
                 ..super::lifecycle::Planned::policy(key.policy.clone(), KeyState::Destroyed)

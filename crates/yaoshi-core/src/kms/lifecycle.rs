@@ -133,11 +133,11 @@ impl Kms {
         &self,
         namespace: &str,
         name: &str,
-        mut plan: impl AsyncFnMut(&KeyHandle) -> KmsResult<Planned>,
+        mut plan: impl FnMut(&KeyHandle) -> KmsResult<Planned>,
     ) -> KmsResult<KeyHandle> {
         for _ in 0..CAS_ATTEMPTS {
             let current = self.key(namespace, name).await?;
-            let planned = plan(&current).await?;
+            let planned = plan(&current)?;
             let record = KeyRecord {
                 state: planned.state.name().to_string(),
                 generation: current.record.generation + 1,
@@ -261,14 +261,11 @@ impl Kms {
         materials: Vec<(i64, VersionMaterial)>,
     ) -> KmsResult<KeyInfo> {
         validate_name(name)?;
-        self.unsealed()?;
+        let sealer = self.version_sealer(namespace).await?;
         let id = new_id()?;
         let mut versions = Vec::with_capacity(materials.len());
         for (version, material) in materials {
-            versions.push(
-                self.seal_version(namespace, &id, policy.key_type, version, &material)
-                    .await?,
-            );
+            versions.push(sealer.seal(&id, policy.key_type, version, &material)?);
         }
         let created_at = now();
         let record = KeyRecord {
@@ -314,7 +311,7 @@ impl Kms {
             validate_rotate_period(secs)?;
         }
         let key = self
-            .change_key(namespace, name, async |key| {
+            .change_key(namespace, name, |key| {
                 let mut p = key.policy.clone();
                 if let Some(v) = update.min_decryption_version {
                     if v < 1 {
@@ -400,7 +397,8 @@ impl Kms {
         material: VersionMaterial,
         imported: bool,
     ) -> KmsResult<KeyHandle> {
-        self.change_key(namespace, name, async |key| {
+        let sealer = self.version_sealer(namespace).await?;
+        self.change_key(namespace, name, |key| {
             if key.record.id != key_id {
                 return Err(KmsError::Conflict(name.to_string()));
             }
@@ -410,9 +408,7 @@ impl Kms {
             key.require_active()?;
             let mut p = key.policy.clone();
             let version = push_version(&mut p, &material, imported)?;
-            let record = self
-                .seal_version(namespace, key_id, p.key_type, version, &material)
-                .await?;
+            let record = sealer.seal(key_id, p.key_type, version, &material)?;
             Ok(Planned {
                 put_versions: vec![record],
                 ..Planned::policy(p, key.state)
@@ -429,7 +425,7 @@ impl Kms {
         min_available_version: i64,
     ) -> KmsResult<KeyInfo> {
         let key = self
-            .change_key(namespace, name, async |key| {
+            .change_key(namespace, name, |key| {
                 let mut p = key.policy.clone();
                 let v = min_available_version;
                 if v <= 0 {
@@ -469,7 +465,7 @@ impl Kms {
         enabled: bool,
     ) -> KmsResult<KeyInfo> {
         let key = self
-            .change_key(namespace, name, async |key| {
+            .change_key(namespace, name, |key| {
                 let state = match (key.state, enabled) {
                     (KeyState::Active | KeyState::Disabled, true) => KeyState::Active,
                     (KeyState::Active | KeyState::Disabled, false) => KeyState::Disabled,
@@ -489,7 +485,7 @@ impl Kms {
     /// operation until restored. Needs `deletion_allowed`.
     pub async fn soft_delete_key(&self, namespace: &str, name: &str) -> KmsResult<KeyInfo> {
         let key = self
-            .change_key(namespace, name, async |key| {
+            .change_key(namespace, name, |key| {
                 check_deletable(key)?;
                 Ok(Planned::policy(key.policy.clone(), KeyState::SoftDeleted))
             })
@@ -500,7 +496,7 @@ impl Kms {
     /// Brings a soft-deleted key back to active.
     pub async fn restore_deleted_key(&self, namespace: &str, name: &str) -> KmsResult<KeyInfo> {
         let key = self
-            .change_key(namespace, name, async |key| {
+            .change_key(namespace, name, |key| {
                 if key.state != KeyState::SoftDeleted {
                     return Err(KmsError::invalid(format!(
                         "key {name:?} is not soft-deleted"
@@ -516,7 +512,7 @@ impl Kms {
     /// the metadata row is kept as destroyed and the name becomes free.
     /// Needs `deletion_allowed`.
     pub async fn delete_key(&self, namespace: &str, name: &str) -> KmsResult<()> {
-        self.change_key(namespace, name, async |key| {
+        self.change_key(namespace, name, |key| {
             check_deletable(key)?;
             Ok(Planned {
                 erase_all_material: true,

@@ -283,21 +283,38 @@ impl Kms {
         Ok(loaded)
     }
 
-    /// Seals `material` as version `version` of `key`.
-    async fn seal_version(
+    /// A sealer for new versions of the namespace's keys.
+    async fn version_sealer(&self, namespace: &str) -> KmsResult<VersionSealer> {
+        let unsealed = self.unsealed()?;
+        Ok(VersionSealer {
+            barrier: unsealed.barrier,
+            kek: self.kek_required(namespace).await?,
+            namespace: namespace.to_string(),
+        })
+    }
+}
+
+/// Seals new version material under a namespace KEK, without awaiting
+/// (so it can run inside a compare-and-set planning step).
+pub(crate) struct VersionSealer {
+    barrier: BarrierAlgorithm,
+    kek: Arc<BarrierKey>,
+    namespace: String,
+}
+
+impl VersionSealer {
+    /// Seals `material` as version `version` of key `key_id`.
+    fn seal(
         &self,
-        namespace: &str,
         key_id: &str,
         key_type: KeyType,
         version: i64,
         material: &VersionMaterial,
     ) -> KmsResult<VersionRecord> {
-        let unsealed = self.unsealed()?;
-        let kek = self.kek_required(namespace).await?;
-        let sealed = kek.seal(
-            unsealed.barrier,
+        let sealed = self.kek.seal(
+            self.barrier,
             Binding::KeyVersion {
-                namespace,
+                namespace: &self.namespace,
                 key_id,
                 version,
                 key_type: key_type.name(),

@@ -1,0 +1,261 @@
+//! The HTTP application: turns every `/v1/...` request into a [`Call`],
+//! routes it to `sys/*`, `auth/token/*` or the Transit engine under a mount,
+//! and renders Vault's envelope. Records metrics and one log line per
+//! request (never tokens, bodies or key material).
+
+use crate::metrics::Metrics;
+use crate::wire::params::percent_decode;
+use crate::wire::{ApiError, ApiResult, Call, Op, Params, Reply};
+use crate::{auth_token, sys, transit};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use yaoshi_core::Kms;
+use yaoshi_core::auth::Authenticated;
+
+/// Largest request body accepted (Vault's default), answered with 413 beyond.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// State shared by all requests.
+pub struct AppState {
+    /// The service.
+    pub kms: Arc<Kms>,
+    /// Request metrics.
+    pub metrics: Metrics,
+    /// Storage back end name (`sqlite`, `postgres`).
+    pub storage_type: &'static str,
+    /// Random cluster identity shown by health and seal status.
+    pub cluster_id: String,
+}
+
+/// The axum router: everything goes through [`handle`].
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// Where a request went, for metrics and logs.
+struct Route {
+    operation: String,
+    mount_type: Option<&'static str>,
+}
+
+async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let request_id = uuid_v4();
+    let method = request.method().clone();
+    let mut route = Route {
+        operation: "unknown".into(),
+        mount_type: None,
+    };
+    let (call, result) = match decode(request, &request_id).await {
+        Ok(call) => {
+            let result = dispatch(&state, &call, &mut route).await;
+            (Some(call), result)
+        }
+        Err(e) => (None, Err(e)),
+    };
+    let key_type = call
+        .as_ref()
+        .and_then(|c| c.key_type.get().copied())
+        .unwrap_or("");
+    let (mut response, status) = match result {
+        Ok(reply) => {
+            let status = reply.status().as_u16();
+            (reply.into_response(&request_id, route.mount_type), status)
+        }
+        Err(e) => {
+            let status = e.status;
+            (e.into_response(), status)
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if method == Method::HEAD {
+        *response.body_mut() = Body::empty();
+    }
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .record(&route.operation, key_type, status, elapsed);
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        operation = %route.operation,
+        key_type,
+        status,
+        duration_us = elapsed.as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// Builds a [`Call`] from the HTTP request: method mapping, token, body.
+async fn decode(request: Request, request_id: &str) -> ApiResult<Call> {
+    let (parts, body) = request.into_parts();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let list_query = query
+        .split('&')
+        .any(|p| p == "list=true" || p == "list=1");
+    let op = match parts.method.as_str() {
+        "GET" | "HEAD" if list_query => Op::List,
+        "GET" | "HEAD" => Op::Read,
+        "PUT" | "POST" => Op::Write,
+        "DELETE" => Op::Delete,
+        "LIST" => Op::List,
+        _ => return Err(ApiError::new(405, "unsupported method")),
+    };
+    let path = parts
+        .uri
+        .path()
+        .strip_prefix("/v1/")
+        .ok_or_else(|| ApiError::new(404, "paths start with /v1/"))?
+        .trim_matches('/')
+        .to_string();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::new(413, "http: request body too large"))?;
+    let mut params = Params::from_body(&bytes)?;
+    if matches!(op, Op::Read | Op::List) {
+        params.merge_query(&query);
+    }
+    Ok(Call {
+        op,
+        path,
+        params,
+        token: token(&parts.headers),
+        request_id: request_id.to_string(),
+        key_type: OnceLock::new(),
+    })
+}
+
+/// The token from `X-Vault-Token` or `Authorization: Bearer`.
+fn token(headers: &HeaderMap) -> Option<String> {
+    if let Some(t) = headers.get("x-vault-token").and_then(|v| v.to_str().ok()) {
+        return Some(t.trim().to_string()).filter(|t| !t.is_empty());
+    }
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Splits a raw path into decoded segments, refusing tricks: empty inner
+/// segments, `.` and `..`, and control characters.
+pub fn segments(raw: &str) -> ApiResult<Vec<String>> {
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    raw.split('/')
+        .map(|s| {
+            let decoded = percent_decode(s);
+            if decoded.is_empty()
+                || decoded == "."
+                || decoded == ".."
+                || decoded.chars().any(char::is_control)
+            {
+                Err(ApiError::bad_request(format!("invalid path {raw:?}")))
+            } else {
+                Ok(decoded)
+            }
+        })
+        .collect()
+}
+
+/// Authenticates the call's token.
+pub async fn authenticate(state: &AppState, call: &Call) -> ApiResult<Authenticated> {
+    let token = call.token.as_deref().ok_or_else(ApiError::permission_denied)?;
+    Ok(state.kms.authenticate(token).await?)
+}
+
+async fn dispatch(state: &AppState, call: &Call, route: &mut Route) -> ApiResult<Reply> {
+    let path = call.path.as_str();
+    if let Some(rest) = path.strip_prefix("sys/").or((path == "sys").then_some("")) {
+        let segs = segments(rest)?;
+        route.operation = format!("sys.{}", segs.first().map_or("", String::as_str));
+        route.mount_type = Some("system");
+        return sys::dispatch(state, call, &segs).await;
+    }
+    if let Some(rest) = path.strip_prefix("auth/token/") {
+        let segs = segments(rest)?;
+        route.operation = format!("auth.token.{}", segs.first().map_or("", String::as_str));
+        route.mount_type = Some("token");
+        return auth_token::dispatch(state, call, &segs).await;
+    }
+    let who = authenticate(state, call).await?;
+    let Some((mount, rest)) = state.kms.find_mount(path).await? else {
+        return Err(ApiError::new(
+            404,
+            format!("no handler for route {path:?}. route entry not found."),
+        ));
+    };
+    let segs = segments(&rest)?;
+    route.operation = format!("transit.{}", segs.first().map_or("", String::as_str));
+    route.mount_type = Some("transit");
+    let ctx = transit::Ctx {
+        state,
+        call,
+        mount: &mount,
+        who: &who,
+    };
+    transit::dispatch(&ctx, &segs).await
+}
+
+/// A random version-4 UUID (request ids, cluster ids).
+pub fn uuid_v4() -> String {
+    let mut b = yaoshi_crypto::random::array::<16>().unwrap_or([0; 16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_refuse_tricks() {
+        assert_eq!(segments("keys/a%20b").unwrap(), vec!["keys", "a b"]);
+        assert_eq!(segments("keys/a%2Fb").unwrap(), vec!["keys", "a/b"]);
+        for bad in ["keys/../x", "keys//x", "keys/.", "keys/%2e%2e", "keys/a%00"] {
+            assert_eq!(segments(bad).unwrap_err().status, 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens_from_either_header() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(token(&h).as_deref(), Some("abc"));
+        h.insert("x-vault-token", HeaderValue::from_static("xyz"));
+        assert_eq!(token(&h).as_deref(), Some("xyz"));
+        assert_eq!(token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn uuids_look_like_uuids() {
+        let u = uuid_v4();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert_ne!(u, uuid_v4());
+    }
+}

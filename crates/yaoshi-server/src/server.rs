@@ -1,0 +1,166 @@
+//! Start-up and shutdown: opens storage, builds the `Kms`, brings a dev
+//! server up (init, unsealed, `transit/` mounted), binds the listener, and
+//! runs until Ctrl-C/SIGTERM or [`RunningServer::shutdown`].
+
+use crate::app::{AppState, router, uuid_v4};
+use crate::metrics::Metrics;
+use crate::settings::{LogFormat, ServerSettings};
+use crate::{ServerError, listener};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use yaoshi_core::kms::{InitRequest, InitSeal};
+use yaoshi_core::{Kms, KmsOptions};
+
+/// A server that is listening.
+pub struct RunningServer {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    /// The dev root token (dev mode only).
+    pub root_token: Option<SecretString>,
+    /// The service, for in-process callers.
+    pub kms: Arc<Kms>,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The base address, e.g. `http://127.0.0.1:8200`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Stops accepting, finishes in-flight requests, and waits.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.shutdown.send(true);
+        self.task
+            .await
+            .map_err(|e| ServerError::Startup(format!("server task failed: {e}")))?
+            .map_err(|e| ServerError::Startup(format!("server failed: {e}")))
+    }
+
+    /// Waits until the listener stops (after a shutdown request).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        self.task
+            .await
+            .map_err(|e| ServerError::Startup(format!("server task failed: {e}")))?
+            .map_err(|e| ServerError::Startup(format!("server failed: {e}")))
+    }
+}
+
+/// Installs the global log subscriber once (later calls are no-ops).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YAOSHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Starts a server in the background of the current tokio runtime.
+pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerError> {
+    settings.validate()?;
+    let storage = settings
+        .storage
+        .clone()
+        .unwrap_or_else(|| "sqlite::memory:".to_string());
+    let store = yaoshi_store::open(&storage)
+        .await
+        .map_err(|e| ServerError::Startup(format!("cannot open storage: {e}")))?;
+    let storage_type = store.backend();
+    let kms = Arc::new(Kms::new(store, KmsOptions::default()));
+    let mut root_token = None;
+    if let Some(dev) = &settings.dev {
+        let status = kms
+            .seal_status()
+            .await
+            .map_err(|e| ServerError::Startup(e.to_string()))?;
+        if status.initialized {
+            return Err(ServerError::Startup(
+                "dev mode needs fresh storage, and this storage is already initialised".into(),
+            ));
+        }
+        let result = kms
+            .init(InitRequest {
+                seal: InitSeal::Dev,
+                root_token: dev.root_token.clone(),
+            })
+            .await
+            .map_err(|e| ServerError::Startup(format!("dev init failed: {e}")))?;
+        root_token = Some(result.root_token);
+    }
+    let tls = match &settings.tls {
+        Some(t) => Some(listener::tls_config(t).map_err(ServerError::Startup)?),
+        None => None,
+    };
+    let tcp = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| ServerError::Startup(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let addr = tcp
+        .local_addr()
+        .map_err(|e| ServerError::Startup(e.to_string()))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let state = Arc::new(AppState {
+        kms: kms.clone(),
+        metrics: Metrics::new(),
+        storage_type,
+        cluster_id: uuid_v4(),
+    });
+    let (shutdown, receiver) = watch::channel(false);
+    let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));
+    tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), "yaoshi listening");
+    Ok(RunningServer {
+        addr,
+        scheme,
+        root_token,
+        kms,
+        shutdown,
+        task,
+    })
+}
+
+/// Runs until Ctrl-C or SIGTERM; prints the address and, in dev mode, the
+/// root token to stdout.
+pub async fn run(settings: ServerSettings) -> Result<(), ServerError> {
+    init_logging(settings.log_format);
+    let dev = settings.dev.is_some();
+    let server = start(settings).await?;
+    if dev {
+        println!("yaoshi dev server (in-memory root key; everything is lost at exit)");
+        println!();
+        println!("    export YAOSHI_ADDR='{}'", server.url());
+        println!("    export VAULT_ADDR='{}'", server.url());
+        if let Some(token) = &server.root_token {
+            println!("    Root Token: {}", token.expose_secret());
+        }
+        println!();
+        println!("transit/ is mounted. The server is initialised and unsealed.");
+    } else {
+        println!("yaoshi listening on {}", server.url());
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,51 @@
+//! `sys/*`: seal lifecycle and health (unauthenticated, as in Vault), mounts,
+//! metrics, and yaoshi's own principal management.
+
+pub mod mounts;
+pub mod principals;
+pub mod seal;
+
+use crate::app::{AppState, authenticate};
+use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
+use yaoshi_core::auth::Action;
+
+/// Routes `sys/<segments>`.
+pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> ApiResult<Reply> {
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segs.as_slice() {
+        ["init"] => seal::init(state, call).await,
+        ["unseal"] => seal::unseal(state, call).await,
+        ["seal"] => seal::seal(state, call).await,
+        ["seal-status"] => seal::seal_status(state, call).await,
+        ["health"] => seal::health(state, call).await,
+        ["leader"] => seal::leader(call),
+        ["mounts"] => mounts::list(state, call).await,
+        ["mounts", path @ ..] => mounts::mount(state, call, &path.join("/")).await,
+        ["metrics"] => metrics(state, call).await,
+        ["principals"] => principals::list(state, call).await,
+        ["principals", name] => principals::principal(state, call, name).await,
+        _ => Err(ApiError::new(404, "unsupported path")),
+    }
+}
+
+/// `GET sys/metrics` in Prometheus text format.
+async fn metrics(state: &AppState, call: &Call) -> ApiResult<Reply> {
+    if call.op != Op::Read {
+        return Err(ApiError::unsupported_operation());
+    }
+    let who = authenticate(state, call).await?;
+    who.principal.authorize(&Action::Metrics)?;
+    match call.params.str("format")?.as_deref() {
+        None | Some("") | Some("prometheus") => {}
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "unsupported metrics format {other:?}: yaoshi serves format=prometheus"
+            )));
+        }
+    }
+    state.metrics.set_sealed(state.kms.is_sealed());
+    Ok(Reply::text(
+        "text/plain; version=0.0.4",
+        state.metrics.render(),
+    ))
+}
