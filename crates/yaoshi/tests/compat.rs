@@ -16,7 +16,7 @@
 #[path = "compat/server.rs"]
 mod server;
 
-use server::{run_bounded, Server};
+use server::{Server, run_bounded};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -24,7 +24,9 @@ use std::time::Duration;
 const SUITE_LIMIT: Duration = Duration::from_secs(600);
 
 fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/compat").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/compat")
+        .join(name)
 }
 
 fn python(name: &str, args: &[&str]) -> Command {
@@ -51,7 +53,13 @@ fn run_suite(name: &str, summary: &str) {
             srv.log()
         );
     }
-    println!("{}", out.lines().filter(|l| l.contains(summary)).collect::<Vec<_>>().join("\n"));
+    println!(
+        "{}",
+        out.lines()
+            .filter(|l| l.contains(summary))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]
@@ -72,7 +80,11 @@ fn differential() {
     let cmd = python("differential.py", &[&srv.addr, &srv.token]);
     let (ok, out) = run_bounded(cmd, SUITE_LIMIT);
     if !ok || !out.contains("differential: 0 differences") {
-        panic!("differential against {} failed:\n{out}\n----- server log -----\n{}", srv.flavor, srv.log());
+        panic!(
+            "differential against {} failed:\n{out}\n----- server log -----\n{}",
+            srv.flavor,
+            srv.log()
+        );
     }
     println!("{}", out.lines().last().unwrap_or_default());
 }

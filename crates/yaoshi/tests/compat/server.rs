@@ -92,7 +92,10 @@ pub fn http_status(addr: &str, path: &str) -> Option<u16> {
 
 /// Plain HTTP/1.1 request with a JSON body and the token header; returns (status, body).
 pub fn http_json(addr: &str, token: &str, method: &str, path: &str, body: &str) -> (u16, String) {
-    let hostport = addr.strip_prefix("http://").expect("http:// address").trim_end_matches('/');
+    let hostport = addr
+        .strip_prefix("http://")
+        .expect("http:// address")
+        .trim_end_matches('/');
     let mut s = TcpStream::connect(hostport).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
@@ -110,7 +113,10 @@ pub fn http_json(addr: &str, token: &str, method: &str, path: &str, body: &str) 
         .nth(1)
         .and_then(|c| c.parse().ok())
         .expect("status line");
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -122,7 +128,13 @@ impl Server {
             std::env::var("YAOSHI_COMPAT_ADDR"),
             std::env::var("YAOSHI_COMPAT_TOKEN"),
         ) {
-            return Server { addr, token, flavor, child: None, log: None };
+            return Server {
+                addr,
+                token,
+                flavor,
+                child: None,
+                log: None,
+            };
         }
         match flavor {
             "openbao" => Self::start_openbao(),
@@ -178,7 +190,10 @@ impl Server {
                 return srv;
             }
             if let Some(st) = srv.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("the {flavor} server exited early ({st}); log:\n{}", srv.log());
+                panic!(
+                    "the {flavor} server exited early ({st}); log:\n{}",
+                    srv.log()
+                );
             }
             if started.elapsed() > STARTUP_LIMIT {
                 panic!(
