@@ -69,6 +69,25 @@ pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Hashes `data` with an algorithm named as Vault's `hash` endpoint names
+/// them: the [`HashAlgorithm`] names plus `sha2-224`, `sha2-512/256` and
+/// `sha3-256`/`sha3-384`/`sha3-512`, which yaoshi offers for plain hashing
+/// only (not for signatures or HMAC keys).
+pub fn digest_named(name: &str, data: &[u8]) -> Result<Vec<u8>> {
+    let extra = match name.to_ascii_lowercase().as_str() {
+        "sha2-224" => Some(&awslc::SHA224),
+        "sha2-512/256" => Some(&awslc::SHA512_256),
+        "sha3-256" => Some(&awslc::SHA3_256),
+        "sha3-384" => Some(&awslc::SHA3_384),
+        "sha3-512" => Some(&awslc::SHA3_512),
+        _ => None,
+    };
+    match extra {
+        Some(alg) => Ok(awslc::digest(alg, data).as_ref().to_vec()),
+        None => Ok(digest(HashAlgorithm::from_name(name)?, data)),
+    }
+}
+
 /// SM3 of `data` as a fixed array.
 pub fn sm3(data: &[u8]) -> [u8; 32] {
     sm3::Sm3::digest(data).into()

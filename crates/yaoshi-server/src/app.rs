@@ -43,7 +43,6 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Where a request went, for metrics and logs.
 struct Route {
     operation: String,
-    mount_type: Option<&'static str>,
 }
 
 async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -52,7 +51,6 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     let method = request.method().clone();
     let mut route = Route {
         operation: "unknown".into(),
-        mount_type: None,
     };
     let (call, result) = match decode(request, &request_id).await {
         Ok(call) => {
@@ -68,7 +66,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     let (mut response, status) = match result {
         Ok(reply) => {
             let status = reply.status().as_u16();
-            (reply.into_response(&request_id, route.mount_type), status)
+            (reply.into_response(&request_id), status)
         }
         Err(e) => {
             let status = e.status;
@@ -184,13 +182,11 @@ async fn dispatch(state: &AppState, call: &Call, route: &mut Route) -> ApiResult
     if let Some(rest) = path.strip_prefix("sys/").or((path == "sys").then_some("")) {
         let segs = segments(rest)?;
         route.operation = format!("sys.{}", segs.first().map_or("", String::as_str));
-        route.mount_type = Some("system");
         return sys::dispatch(state, call, &segs).await;
     }
     if let Some(rest) = path.strip_prefix("auth/token/") {
         let segs = segments(rest)?;
         route.operation = format!("auth.token.{}", segs.first().map_or("", String::as_str));
-        route.mount_type = Some("token");
         return auth_token::dispatch(state, call, &segs).await;
     }
     let who = authenticate(state, call).await?;
@@ -202,7 +198,6 @@ async fn dispatch(state: &AppState, call: &Call, route: &mut Route) -> ApiResult
     };
     let segs = segments(&rest)?;
     route.operation = format!("transit.{}", segs.first().map_or("", String::as_str));
-    route.mount_type = Some("transit");
     let ctx = transit::Ctx {
         state,
         call,

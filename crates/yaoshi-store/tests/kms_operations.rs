@@ -526,16 +526,16 @@ async fn wrong_type_operations_are_refused(kms: &Kms) {
     refused(
         kms.decrypt(NS, "wt-ed", &aes_ct, DecryptRequest::default())
             .await,
-        "decryption is not supported for key type ed25519",
+        "message decryption not supported for key type ed25519",
     );
     refused(
         kms.encrypt(NS, "wt-ed", b"x", EncryptRequest::default())
             .await,
-        "encryption is not supported for key type ed25519",
+        "message encryption not supported for key type ed25519",
     );
     refused(
         kms.sign(NS, "wt-aes", b"x", SignRequest::default()).await,
-        "signing is not supported for key type aes256-gcm96",
+        "key type aes256-gcm96 does not support signing",
     );
     assert!(
         kms.export(NS, "wt-ec", ExportKind::EncryptionKey, None)
@@ -630,6 +630,14 @@ async fn lifecycle_create_list_configure_trim_delete(kms: &Kms) {
     assert!(message(err).contains("greater than minimum decryption version"));
     cfg(KeyConfigUpdate {
         min_decryption_version: Some(3),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let err = kms.trim_key(NS, "life", 3).await.unwrap_err();
+    assert!(message(err).contains("minimum encryption version is not set"));
+    cfg(KeyConfigUpdate {
+        min_encryption_version: Some(3),
         ..Default::default()
     })
     .await

@@ -441,7 +441,14 @@ impl Kms {
                         "cannot set minimum available version greater than minimum decryption version",
                     ));
                 }
-                if p.min_encryption_version > 0 && v > p.min_encryption_version {
+                if p.min_encryption_version == 0 {
+                    // Vault's rule: with min_encryption_version 0 ("latest"),
+                    // trimming could remove the version encrypt would use next.
+                    return Err(KmsError::invalid(
+                        "minimum available version cannot be set when minimum encryption version is not set",
+                    ));
+                }
+                if v > p.min_encryption_version {
                     return Err(KmsError::invalid(
                         "cannot set minimum available version greater than minimum encryption version",
                     ));

@@ -344,11 +344,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The 400 for an operation `key_type` cannot do (Vault's wording).
+/// The 400 for an operation `key_type` cannot do, in Vault's wording
+/// ("key type X does not support signing", "message encryption not supported
+/// for key type X").
 pub(crate) fn unsupported(operation: &str, key_type: KeyType) -> KmsError {
-    KmsError::invalid(format!(
-        "{operation} is not supported for key type {key_type}"
-    ))
+    KmsError::invalid(match operation {
+        "signing" | "verification" => format!("key type {key_type} does not support {operation}"),
+        _ => format!("message {operation} not supported for key type {key_type}"),
+    })
 }
 
 /// Maps a store conflict on `name` to the retryable error.

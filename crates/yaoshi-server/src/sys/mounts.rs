@@ -71,7 +71,10 @@ pub async fn mount(state: &AppState, call: &Call, path: &str) -> ApiResult<Reply
                 .ok_or_else(|| {
                     ApiError::bad_request(format!("No secret engine mount at {normalised}"))
                 })?;
-            match mount_json(&found) {
+            let mut one = mount_json(&found);
+            one["options"] = json!({});
+            one["deprecation_status"] = json!("supported");
+            match one {
                 Value::Object(m) => Ok(flattened(&call.request_id, m)),
                 _ => unreachable!("mount_json builds an object"),
             }

@@ -128,12 +128,10 @@ fn status_json(state: &AppState, s: &SealStatus) -> Value {
         "nonce": s.nonce,
         "recovery_seal": false,
         "version": VERSION,
+        "commit_date": "",
         "migration": false,
         "storage_type": state.storage_type,
     });
-    if let Some(barrier) = s.barrier {
-        body["barrier"] = json!(barrier.name());
-    }
     if !s.sealed {
         body["cluster_name"] = json!("yaoshi");
         body["cluster_id"] = json!(state.cluster_id);
@@ -175,7 +173,6 @@ pub async fn health(state: &AppState, call: &Call) -> ApiResult<Reply> {
         "replication_dr_mode": if status.sealed { "unknown" } else { "disabled" },
         "server_time_utc": now,
         "version": VERSION,
-        "storage_type": state.storage_type,
     });
     if !status.sealed {
         body["cluster_name"] = json!("yaoshi");

@@ -181,7 +181,8 @@ pub fn key_json(info: &KeyInfo) -> Value {
     let p = &info.policy;
     let t = p.key_type;
     let mut versions = Map::new();
-    for (version, v) in &p.versions {
+    // Like Vault, versions below min_decryption_version are not listed.
+    for (version, v) in p.versions.range(p.min_decryption_version..) {
         let entry = if t.is_asymmetric() {
             json!({
                 "certificate_chain": "",

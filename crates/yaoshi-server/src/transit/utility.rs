@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 use yaoshi_core::auth::Action;
-use yaoshi_crypto::hash::{HashAlgorithm, digest};
+use yaoshi_crypto::hash::digest_named;
 use yaoshi_crypto::random;
 
 /// Largest `random` request, as in Vault.
@@ -75,15 +75,16 @@ pub async fn hash(ctx: &Ctx<'_>, algorithm: Option<&str>) -> ApiResult<Reply> {
         Some(a) => a.to_string(),
         None => p.str_or("algorithm", "sha2-256")?,
     };
-    let algorithm = HashAlgorithm::from_name(&name).map_err(|_| {
-        ApiError::bad_request(format!(
-            "unsupported algorithm {name} (valid: sha2-256, sha2-384, sha2-512, sm3)"
-        ))
-    })?;
     let input = p
         .base64("input")?
         .ok_or_else(|| ApiError::bad_request("missing input to process"))?;
     let format = p.str_or("format", "hex")?;
-    let sum = encode(&format, &digest(algorithm, &input))?;
+    let sum = digest_named(&name, &input).map_err(|_| {
+        ApiError::bad_request(format!(
+            "unsupported algorithm {name} (valid: sm3, sha2-224, sha2-256, sha2-384, sha2-512, \
+             sha2-512/256, sha3-256, sha3-384, sha3-512)"
+        ))
+    })?;
+    let sum = encode(&format, &sum)?;
     Ok(Reply::data(json!({ "sum": sum })).warn_unknown(p.unknown(&["input", "algorithm", "format"])))
 }

@@ -123,7 +123,7 @@ impl Reply {
     }
 
     /// Renders the reply; `request_id` goes into the envelope.
-    pub fn into_response(self, request_id: &str, mount_type: Option<&str>) -> Response {
+    pub fn into_response(self, request_id: &str) -> Response {
         let status = self.status();
         if let Some((content_type, body)) = self.text {
             return ([(header::CONTENT_TYPE, content_type)], body).into_response();
@@ -134,7 +134,7 @@ impl Reply {
         if status == StatusCode::NO_CONTENT {
             return StatusCode::NO_CONTENT.into_response();
         }
-        let mut envelope = json!({
+        let envelope = json!({
             "request_id": request_id,
             "lease_id": "",
             "renewable": false,
@@ -144,9 +144,6 @@ impl Reply {
             "warnings": if self.warnings.is_empty() { Value::Null } else { json!(self.warnings) },
             "auth": self.auth,
         });
-        if let Some(mount_type) = mount_type {
-            envelope["mount_type"] = json!(mount_type);
-        }
         json_response(status, &envelope)
     }
 }

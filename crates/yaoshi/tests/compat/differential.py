@@ -299,6 +299,21 @@ def start_reference():
              + open(log.name).read()[-3000:])
 
 
+# Differences yaoshi keeps on purpose (docs/api.md, "Differences from
+# Vault/OpenBao"): (step-name suffix, exact difference text) pairs. Anything
+# else, including any other difference on these steps, still fails the run.
+KNOWN_DIVERGENCES = [
+    # Refusing a backup the key's policy disallows is the caller's error: 400, not 500.
+    ("backup not allowed", "status 500 vs 400"),
+    # A dev server's root key is in memory only; yaoshi reports the seal as "dev".
+    ("seal-status", 'type: value "shamir" vs "dev"'),
+]
+
+
+def known(step_name, diff):
+    return any(step_name.endswith(n) and diff == d for n, d in KNOWN_DIVERGENCES)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("addr")
@@ -326,6 +341,10 @@ def main():
             if rs != ts:
                 diffs.append(f"status {rs} vs {ts}")
             compare(rj, tj, "", diffs, set(st["exact"]))
+            allowed = [d for d in diffs if known(st["name"], d)]
+            for d in allowed:
+                print(f"known divergence {st['name']}: {d}")
+            diffs = [d for d in diffs if d not in allowed]
             for d in diffs:
                 print(f"DIFF {st['name']} ({st['method']} /v1/{st['path']}{st['query']}): {d}")
             total += len(diffs)
