@@ -16,12 +16,14 @@
 //! | [`sys`] | seal, health, mounts, metrics, principals |
 //! | [`auth_token`] | Vault's token endpoints |
 //! | [`metrics`] | Prometheus request metrics |
+//! | [`openapi`] | the OpenAPI document of the native endpoints |
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod auth_token;
 pub mod listener;
 pub mod metrics;
+pub mod openapi;
 pub mod server;
 pub mod settings;
 pub mod sys;

@@ -1,5 +1,6 @@
 //! `sys/*`: seal lifecycle and health (unauthenticated, as in Vault), mounts,
-//! metrics, and yaoshi's own principal management.
+//! metrics, yaoshi's own principal management, and the OpenAPI document of
+//! these endpoints (unauthenticated).
 
 pub mod mounts;
 pub mod principals;
@@ -7,6 +8,7 @@ pub mod seal;
 
 use crate::app::{AppState, authenticate};
 use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
+use axum::http::StatusCode;
 use yaoshi_core::auth::Action;
 
 /// Routes `sys/<segments>`.
@@ -24,6 +26,7 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["metrics"] => metrics(state, call).await,
         ["principals"] => principals::list(state, call).await,
         ["principals", name] => principals::principal(state, call, name).await,
+        ["openapi"] => openapi(call),
         _ => Err(ApiError::new(404, "unsupported path")),
     }
 }
@@ -48,4 +51,13 @@ async fn metrics(state: &AppState, call: &Call) -> ApiResult<Reply> {
         "text/plain; version=0.0.4",
         state.metrics.render(),
     ))
+}
+
+/// `GET sys/openapi`: the OpenAPI document of the native endpoints, bare
+/// JSON, no token needed.
+fn openapi(call: &Call) -> ApiResult<Reply> {
+    if call.op != Op::Read {
+        return Err(ApiError::unsupported_operation());
+    }
+    Ok(Reply::raw(StatusCode::OK, crate::openapi::document_json()))
 }
