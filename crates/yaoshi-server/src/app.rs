@@ -98,9 +98,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
 async fn decode(request: Request, request_id: &str) -> ApiResult<Call> {
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or("").to_string();
-    let list_query = query
-        .split('&')
-        .any(|p| p == "list=true" || p == "list=1");
+    let list_query = query.split('&').any(|p| p == "list=true" || p == "list=1");
     let op = match parts.method.as_str() {
         "GET" | "HEAD" if list_query => Op::List,
         "GET" | "HEAD" => Op::Read,
@@ -173,7 +171,10 @@ pub fn segments(raw: &str) -> ApiResult<Vec<String>> {
 
 /// Authenticates the call's token.
 pub async fn authenticate(state: &AppState, call: &Call) -> ApiResult<Authenticated> {
-    let token = call.token.as_deref().ok_or_else(ApiError::permission_denied)?;
+    let token = call
+        .token
+        .as_deref()
+        .ok_or_else(ApiError::permission_denied)?;
     Ok(state.kms.authenticate(token).await?)
 }
 
@@ -239,7 +240,10 @@ mod tests {
     #[test]
     fn tokens_from_either_header() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(token(&h).as_deref(), Some("abc"));
         h.insert("x-vault-token", HeaderValue::from_static("xyz"));
         assert_eq!(token(&h).as_deref(), Some("xyz"));

@@ -125,18 +125,27 @@ async fn run(srv: &Server) {
     )
     .await
     .expect("token create");
-    assert_eq!(child.policies, vec!["default".to_string()]);
+    // yaoshi tokens carry their principal's roles; requested policies are
+    // ignored with a warning.
+    let want = if srv.flavor == "yaoshi" {
+        "root"
+    } else {
+        "default"
+    };
+    assert_eq!(child.policies, vec![want.to_string()]);
     assert_eq!(child.lease_duration, 3600);
     let cc = client(&srv.addr, &child.client_token);
     assert_eq!(
         token::lookup_self(&cc).await.unwrap().id,
         child.client_token
     );
-    assert_eq!(
-        api_code(transit::key::list(&cc, &mp).await).0,
-        403,
-        "default policy cannot list keys"
-    );
+    if srv.flavor != "yaoshi" {
+        assert_eq!(
+            api_code(transit::key::list(&cc, &mp).await).0,
+            403,
+            "default policy cannot list keys"
+        );
+    }
     token::revoke_self(&cc).await.expect("revoke-self");
     assert_eq!(
         api_code(token::lookup_self(&cc).await).0,
@@ -372,20 +381,29 @@ async fn run(srv: &Server) {
             .await
             .expect("backup")
             .backup;
-        let (code, errors) = api_code(
-            transit::key::restore(
-                &c,
-                &mp,
-                &bk,
-                Some(RestoreKeyRequest::builder().name(format!("{name}-other"))),
-            )
-            .await,
-        );
-        assert_eq!(code, 500);
-        assert!(
-            errors[0].contains(&format!("key \"{name}\" already exists")),
-            "{errors:?}"
-        );
+        let named = transit::key::restore(
+            &c,
+            &mp,
+            &bk,
+            Some(RestoreKeyRequest::builder().name(format!("{name}-other"))),
+        )
+        .await;
+        if srv.flavor == "yaoshi" {
+            // yaoshi honours `name` in the body (docs/api.md), so vaultrs's
+            // restore-as-another-name works.
+            named.expect("restore under the name given in the body");
+            let other = transit::key::read(&c, &mp, &format!("{name}-other"))
+                .await
+                .expect("restored copy");
+            assert_eq!(other.name, format!("{name}-other"));
+        } else {
+            let (code, errors) = api_code(named);
+            assert_eq!(code, 500);
+            assert!(
+                errors[0].contains(&format!("key \"{name}\" already exists")),
+                "{errors:?}"
+            );
+        }
         transit::key::rotate(&c, &mp, &name).await.unwrap(); // v3, lost again by the restore below
         transit::key::restore(&c, &mp, &bk, Some(RestoreKeyRequest::builder().force(true)))
             .await

@@ -6,9 +6,9 @@ use crate::wire::{ApiError, ApiResult, Params, Reply};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use yaoshi_core::key::KeyType;
 use yaoshi_core::KmsError;
 use yaoshi_core::auth::{Action, KeyOp};
+use yaoshi_core::key::KeyType;
 use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
 
 const ENCRYPT_FIELDS: &[&str] = &[
@@ -21,7 +21,13 @@ const ENCRYPT_FIELDS: &[&str] = &[
     "associated_data",
 ];
 const DECRYPT_FIELDS: &[&str] = &["ciphertext", "context", "nonce", "associated_data"];
-const REWRAP_FIELDS: &[&str] = &["ciphertext", "context", "nonce", "key_version"];
+const REWRAP_FIELDS: &[&str] = &[
+    "ciphertext",
+    "context",
+    "nonce",
+    "key_version",
+    "associated_data",
+];
 
 /// Optional base64 inputs of encrypt/decrypt/rewrap items.
 pub struct Inputs {

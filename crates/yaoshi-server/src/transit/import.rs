@@ -22,6 +22,8 @@ const IMPORT_FIELDS: &[&str] = &[
     "allow_plaintext_backup",
     "auto_rotate_period",
     "wrapping_algorithm",
+    "key_size",
+    "convergent_encryption",
 ];
 
 fn wrapping_algorithm(p: &Params, field: &str) -> ApiResult<WrappingAlgorithm> {

@@ -123,7 +123,11 @@ impl Params {
             None => Ok(None),
             Some(Value::Number(n)) => n
                 .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                        .map(|f| f as i64)
+                })
                 .map(Some)
                 .ok_or_else(|| type_error(name, "int")),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -166,7 +170,9 @@ impl Params {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(Some(Vec::new())),
-            Some(Value::String(s)) => Ok(Some(s.split(',').map(|p| p.trim().to_string()).collect())),
+            Some(Value::String(s)) => {
+                Ok(Some(s.split(',').map(|p| p.trim().to_string()).collect()))
+            }
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|v| match v {
@@ -205,8 +211,8 @@ impl Params {
             Some(Value::Array(items)) => items,
             Some(Value::String(s)) => {
                 // Vault accepts batch_input as a JSON string too.
-                let parsed: Value = serde_json::from_str(s)
-                    .map_err(|_| type_error(name, "list of objects"))?;
+                let parsed: Value =
+                    serde_json::from_str(s).map_err(|_| type_error(name, "list of objects"))?;
                 return Params::new(Map::from_iter([(name.to_string(), parsed)])).batch(name);
             }
             Some(_) => return Err(type_error(name, "list of objects")),
@@ -381,7 +387,9 @@ mod tests {
 
     #[test]
     fn base64_and_batches() {
-        let p = params(json!({"x": "aGk=", "y": "aGk", "z": "!!", "batch_input": [{"a": 1}], "b2": []}));
+        let p = params(
+            json!({"x": "aGk=", "y": "aGk", "z": "!!", "batch_input": [{"a": 1}], "b2": []}),
+        );
         assert_eq!(p.base64("x").unwrap().unwrap(), b"hi");
         assert_eq!(p.base64("y").unwrap().unwrap(), b"hi");
         assert!(p.base64("z").is_err());
