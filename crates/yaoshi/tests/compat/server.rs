@@ -144,11 +144,18 @@ impl Server {
 
     /// `yaoshi server --dev` on a free loopback port.
     pub fn start_yaoshi() -> Server {
+        Self::start_yaoshi_with(&[], &[])
+    }
+
+    /// The yaoshi dev server with extra flags and environment variables.
+    pub fn start_yaoshi_with(extra_args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
         let port = free_port();
         let token = random_token();
         cmd.args(["server", "--dev", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--dev-root-token", &token]);
+            .args(["--dev-root-token", &token])
+            .args(extra_args)
+            .envs(env.iter().copied());
         Self::spawn(cmd, "yaoshi", port, token)
     }
 
