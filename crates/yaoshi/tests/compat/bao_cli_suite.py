@@ -177,6 +177,18 @@ def suite(addr, token, flavor):
         local = "vault:v1:" + b64(nonce + AESGCM(aes_key).encrypt(nonce, b"locally sealed", None))
         eq(unb64(bao.run("write", f"{mp}/decrypt/imp", f"ciphertext={local}")["data"]["plaintext"]),
            b"locally sealed", "server decrypts what the imported AES key encrypted locally")
+        # a second version of the imported key: bao transit import-version
+        aes_key2 = os.urandom(32)
+        kf2 = os.path.join(work, "aes2.key")
+        with open(kf2, "w") as f:
+            f.write(b64(aes_key2))
+        bao.run("transit", "import-version", f"{mp}/keys/imp", f"@{kf2}", json_out=False)
+        eq(bao.run("read", f"{mp}/keys/imp")["data"]["latest_version"], 2, "import-version adds version 2")
+        ct2 = bao.run("write", f"{mp}/encrypt/imp", f"plaintext={b64(b'second')}")["data"]["ciphertext"]
+        check(ct2.startswith("vault:v2:"), "encrypt uses the imported version 2")
+        blob = unb64(ct2.split(":")[2])
+        eq(AESGCM(aes_key2).decrypt(blob[:12], blob[12:], None), b"second",
+           "version 2 is the imported key material")
 
         ec_key = ec.generate_private_key(ec.SECP256R1())
         ekf = os.path.join(work, "ec.key")
