@@ -21,3 +21,19 @@ pub fn array<const N: usize>() -> Result<[u8; N]> {
     fill(&mut out)?;
     Ok(out)
 }
+
+/// A random (version 4, RFC 9562) UUID in its hyphenated text form.
+pub fn uuid_v4() -> Result<String> {
+    let mut b = array::<16>()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}

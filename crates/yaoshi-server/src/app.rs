@@ -208,20 +208,11 @@ async fn dispatch(state: &AppState, call: &Call, route: &mut Route) -> ApiResult
     transit::dispatch(&ctx, &segs).await
 }
 
-/// A random version-4 UUID (request ids, cluster ids).
+/// A random version-4 UUID (request ids, cluster ids); all zeros only if
+/// the system's random source fails.
 pub fn uuid_v4() -> String {
-    let mut b = yaoshi_crypto::random::array::<16>().unwrap_or([0; 16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    yaoshi_crypto::random::uuid_v4()
+        .unwrap_or_else(|_| "00000000-0000-4000-8000-000000000000".into())
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use utoipa::openapi::{
     Components, ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
     Ref, RefOr, Required, Response, ResponseBuilder,
 };
+use yaoshi_core::auth::Role;
 
 /// The path the document is served at (under `/v1/`).
 pub const PATH: &str = "sys/openapi";
@@ -598,14 +599,7 @@ fn principal() -> Schema {
                     .items(
                         ObjectBuilder::new()
                             .schema_type(Type::String)
-                            .enum_values(Some([
-                                "root",
-                                "sys-admin",
-                                "sec-admin",
-                                "audit-admin",
-                                "app",
-                                "auditor",
-                            ])),
+                            .enum_values(Some(Role::ALL.map(Role::name))),
                     )
                     .description(Some("Role names."))
                     .into(),

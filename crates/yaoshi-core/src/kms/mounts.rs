@@ -55,18 +55,7 @@ impl Mount {
         description: &str,
         created_at: i64,
     ) -> KmsResult<Self> {
-        let mut id = random::array::<16>()?;
-        id[6] = (id[6] & 0x0f) | 0x40;
-        id[8] = (id[8] & 0x3f) | 0x80;
-        let h = hex::encode(id);
-        let uuid = format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        );
+        let uuid = random::uuid_v4()?;
         Ok(Self {
             path: path.to_string(),
             kind: kind.to_string(),

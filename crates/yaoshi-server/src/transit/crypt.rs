@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use yaoshi_core::KmsError;
-use yaoshi_core::auth::{Action, KeyOp};
+use yaoshi_core::auth::KeyOp;
 use yaoshi_core::key::KeyType;
 use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
 
@@ -86,18 +86,9 @@ pub fn missing_key_is_400(e: KmsError) -> ApiError {
 /// `POST encrypt/:name`.
 pub async fn encrypt(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Encrypt,
-    })?;
+    ctx.authorize_use(name, KeyOp::Encrypt)?;
     // Upsert creates a missing key, which is key management.
-    let may_create = ctx
-        .authorize(&Action::ManageKey {
-            mount: ctx.mount_path(),
-            key: name,
-        })
-        .is_ok();
+    let may_create = ctx.authorize_manage(name).is_ok();
     let top = &ctx.call.params;
     let upsert_type = match top.str("type")? {
         Some(t) => Some(key_type_param(&t)?),
@@ -149,11 +140,7 @@ async fn encrypt_one(
 /// `POST decrypt/:name`.
 pub async fn decrypt(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Decrypt,
-    })?;
+    ctx.authorize_use(name, KeyOp::Decrypt)?;
     let batch = Batch::read(ctx)?;
     let mut results = Vec::new();
     for p in batch.items(ctx) {
@@ -180,11 +167,7 @@ async fn decrypt_one(ctx: &Ctx<'_>, name: &str, p: &Params) -> ApiResult<Value> 
 /// `POST rewrap/:name`.
 pub async fn rewrap(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Rewrap,
-    })?;
+    ctx.authorize_use(name, KeyOp::Rewrap)?;
     let batch = Batch::read(ctx)?;
     let mut results = Vec::new();
     for p in batch.items(ctx) {

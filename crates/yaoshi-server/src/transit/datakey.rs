@@ -7,7 +7,7 @@ use crate::wire::{ApiError, ApiResult, Reply};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
-use yaoshi_core::auth::{Action, KeyOp};
+use yaoshi_core::auth::KeyOp;
 use yaoshi_core::kms::encryption::EncryptRequest;
 
 const FIELDS: &[&str] = &["context", "nonce", "bits", "key_version", "associated_data"];
@@ -24,11 +24,7 @@ pub async fn datakey(ctx: &Ctx<'_>, kind: &str, name: &str) -> ApiResult<Reply> 
             ));
         }
     };
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Datakey,
-    })?;
+    ctx.authorize_use(name, KeyOp::Datakey)?;
     let p = &ctx.call.params;
     let inputs = Inputs::read(p)?;
     let bits = p.int("bits")?.unwrap_or(256);

@@ -5,7 +5,6 @@ use super::Ctx;
 use super::crypt::required;
 use crate::wire::{ApiError, ApiResult, Reply};
 use serde_json::{Map, json};
-use yaoshi_core::auth::Action;
 use yaoshi_core::kms::export::ExportKind;
 
 /// `GET export/:type/:name[/:version]`.
@@ -18,16 +17,9 @@ pub async fn export(
     ctx.require_read()?;
     let kind_parsed = ExportKind::from_name(kind)?;
     if kind_parsed == ExportKind::PublicKey {
-        ctx.authorize(&Action::UseKey {
-            mount: ctx.mount_path(),
-            key: name,
-            op: yaoshi_core::auth::KeyOp::Read,
-        })?;
+        ctx.authorize_use(name, yaoshi_core::auth::KeyOp::Read)?;
     } else {
-        ctx.authorize(&Action::KeyMaterial {
-            mount: ctx.mount_path(),
-            key: name,
-        })?;
+        ctx.authorize_material(name)?;
     }
     let version = match version {
         None | Some("") => None,
@@ -65,10 +57,7 @@ pub async fn export(
 /// `GET backup/:name`.
 pub async fn backup(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_read()?;
-    ctx.authorize(&Action::KeyMaterial {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_material(name)?;
     let backup = ctx.kms().backup_key(ctx.namespace(), name).await?;
     Ok(Reply::data(json!({ "backup": backup.as_str() })))
 }
@@ -81,10 +70,7 @@ pub async fn restore(ctx: &Ctx<'_>, name: Option<&str>) -> ApiResult<Reply> {
         Some(n) => Some(n.to_string()),
         None => p.str("name")?.filter(|n| !n.is_empty()),
     };
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: target.as_deref().unwrap_or("*"),
-    })?;
+    ctx.authorize_manage(target.as_deref().unwrap_or("*"))?;
     let backup = required(p, "backup")?;
     let info = ctx
         .kms()
@@ -98,10 +84,7 @@ pub async fn restore(ctx: &Ctx<'_>, name: Option<&str>) -> ApiResult<Reply> {
     // A restore without a name takes the backup's; check the caller may
     // manage that key too (a pattern-scoped principal must not escape it).
     if target.is_none() {
-        ctx.authorize(&Action::ManageKey {
-            mount: ctx.mount_path(),
-            key: &info.name,
-        })?;
+        ctx.authorize_manage(&info.name)?;
     }
     ctx.call.note_key_type(info.policy.key_type.name());
     Ok(Reply::empty().warn_unknown(p.unknown(&["backup", "name", "force"])))

@@ -8,7 +8,6 @@ use super::crypt::required;
 use super::keys::create_request;
 use crate::wire::{ApiError, ApiResult, Params, Reply};
 use serde_json::json;
-use yaoshi_core::auth::Action;
 use yaoshi_core::kms::import::{ImportRequest, WrappingAlgorithm, check_hash_function};
 
 const IMPORT_FIELDS: &[&str] = &[
@@ -48,10 +47,7 @@ fn envelope(p: &Params) -> ApiResult<Vec<u8>> {
 /// `GET wrapping_key`.
 pub async fn wrapping_key(ctx: &Ctx<'_>) -> ApiResult<Reply> {
     ctx.require_read()?;
-    ctx.authorize(&Action::KeyMaterial {
-        mount: ctx.mount_path(),
-        key: "*",
-    })?;
+    ctx.authorize_material("*")?;
     let algorithm = wrapping_algorithm(&ctx.call.params, "algorithm")?;
     let pem = ctx.kms().wrapping_key(ctx.namespace(), algorithm).await?;
     Ok(Reply::data(json!({ "public_key": pem })))
@@ -60,10 +56,7 @@ pub async fn wrapping_key(ctx: &Ctx<'_>) -> ApiResult<Reply> {
 /// `POST keys/:name/import`.
 pub async fn import(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_manage(name)?;
     let p = &ctx.call.params;
     let envelope = envelope(p)?;
     let request = ImportRequest {
@@ -87,10 +80,7 @@ pub async fn import(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
 /// `POST keys/:name/import_version`.
 pub async fn import_version(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_manage(name)?;
     let p = &ctx.call.params;
     let envelope = envelope(p)?;
     let info = ctx

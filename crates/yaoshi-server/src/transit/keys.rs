@@ -53,21 +53,14 @@ pub async fn key(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
 }
 
 async fn read(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Read,
-    })?;
+    ctx.authorize_use(name, KeyOp::Read)?;
     let info = ctx.kms().read_key(ctx.namespace(), name).await?;
     ctx.call.note_key_type(info.policy.key_type.name());
     Ok(Reply::data(key_json(&info)))
 }
 
 async fn create(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_manage(name)?;
     let p = &ctx.call.params;
     let request = create_request(p)?;
     let (info, _created) = ctx.kms().create_key(ctx.namespace(), name, request).await?;
@@ -104,10 +97,7 @@ pub fn create_request(p: &crate::wire::Params) -> ApiResult<CreateKeyRequest> {
 }
 
 async fn delete(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_manage(name)?;
     ctx.kms()
         .delete_key(ctx.namespace(), name)
         .await
@@ -123,10 +113,7 @@ async fn delete(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
 /// `POST keys/:name/config`.
 pub async fn config(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_manage(name)?;
     let p = &ctx.call.params;
     let update = KeyConfigUpdate {
         min_decryption_version: p.int("min_decryption_version")?,
@@ -148,10 +135,7 @@ pub async fn config(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
 /// `POST keys/:name/rotate`.
 pub async fn rotate(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_manage(name)?;
     let info = ctx.kms().rotate_key(ctx.namespace(), name).await?;
     ctx.call.note_key_type(info.policy.key_type.name());
     Ok(Reply::data(key_json(&info)).warn_unknown(ctx.call.params.unknown(&["managed_key_name"])))
@@ -160,10 +144,7 @@ pub async fn rotate(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
 /// `POST keys/:name/trim`.
 pub async fn trim(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::ManageKey {
-        mount: ctx.mount_path(),
-        key: name,
-    })?;
+    ctx.authorize_manage(name)?;
     let p = &ctx.call.params;
     let min = p
         .int("min_available_version")?

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::wire::{ApiError, ApiResult, Call, Op, Params, Reply};
 use serde_json::{Value, json};
 use yaoshi_core::Kms;
-use yaoshi_core::auth::{Action, Authenticated};
+use yaoshi_core::auth::{Action, Authenticated, KeyOp};
 use yaoshi_core::key::KeyType;
 use yaoshi_core::kms::mounts::Mount;
 
@@ -48,6 +48,31 @@ impl Ctx<'_> {
     /// Checks the caller may perform `action`.
     pub fn authorize(&self, action: &Action<'_>) -> ApiResult<()> {
         self.who.principal.authorize(action).map_err(ApiError::from)
+    }
+
+    /// Checks the caller may manage (create, configure, delete...) key `key`.
+    pub fn authorize_manage(&self, key: &str) -> ApiResult<()> {
+        self.authorize(&Action::ManageKey {
+            mount: self.mount_path(),
+            key,
+        })
+    }
+
+    /// Checks the caller may perform `op` with key `key`.
+    pub fn authorize_use(&self, key: &str, op: KeyOp) -> ApiResult<()> {
+        self.authorize(&Action::UseKey {
+            mount: self.mount_path(),
+            key,
+            op,
+        })
+    }
+
+    /// Checks the caller may take key material of `key` out (export, backup).
+    pub fn authorize_material(&self, key: &str) -> ApiResult<()> {
+        self.authorize(&Action::KeyMaterial {
+            mount: self.mount_path(),
+            key,
+        })
     }
 
     /// Refuses anything but PUT/POST.

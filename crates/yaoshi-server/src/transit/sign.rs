@@ -8,7 +8,7 @@ use super::{Batch, BatchStyle, Ctx};
 use crate::wire::{ApiError, ApiResult, Params, Reply};
 use serde_json::{Value, json};
 use yaoshi_core::KmsError;
-use yaoshi_core::auth::{Action, KeyOp};
+use yaoshi_core::auth::KeyOp;
 use yaoshi_core::kms::signing::{SignRequest, parse_padding};
 use yaoshi_crypto::hash::HashAlgorithm;
 
@@ -95,11 +95,7 @@ fn input(p: &Params) -> ApiResult<Vec<u8>> {
 /// `POST sign/:name[/:hash]`.
 pub async fn sign(ctx: &Ctx<'_>, name: &str, hash: Option<&str>) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Sign,
-    })?;
+    ctx.authorize_use(name, KeyOp::Sign)?;
     let batch = Batch::read(ctx)?;
     let mut results = Vec::new();
     for p in batch.items(ctx) {
@@ -133,11 +129,7 @@ async fn sign_one(ctx: &Ctx<'_>, name: &str, hash: Option<&str>, p: &Params) -> 
 /// `POST verify/:name[/:hash]`: a `signature` or, for any key, an `hmac`.
 pub async fn verify(ctx: &Ctx<'_>, name: &str, hash: Option<&str>) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Verify,
-    })?;
+    ctx.authorize_use(name, KeyOp::Verify)?;
     let batch = Batch::read(ctx)?;
     let mut results = Vec::new();
     for p in batch.items(ctx) {
@@ -190,11 +182,7 @@ async fn verify_one(ctx: &Ctx<'_>, name: &str, hash: Option<&str>, p: &Params) -
 /// `POST hmac/:name[/:algorithm]`.
 pub async fn hmac(ctx: &Ctx<'_>, name: &str, algorithm: Option<&str>) -> ApiResult<Reply> {
     ctx.require_write()?;
-    ctx.authorize(&Action::UseKey {
-        mount: ctx.mount_path(),
-        key: name,
-        op: KeyOp::Hmac,
-    })?;
+    ctx.authorize_use(name, KeyOp::Hmac)?;
     let batch = Batch::read(ctx)?;
     let mut results = Vec::new();
     for p in batch.items(ctx) {

@@ -19,6 +19,8 @@ import os
 import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tempfile
 import uuid
 
@@ -26,30 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-CHECKS = 0
-
-
-class SuiteFailure(Exception):
-    pass
-
-
-def check(cond, what):
-    global CHECKS
-    if not cond:
-        raise SuiteFailure(what)
-    CHECKS += 1
-
-
-def eq(got, want, what):
-    check(got == want, f"{what}: got {got!r}, want {want!r}")
-
-
-def b64(d: bytes) -> str:
-    return base64.b64encode(d).decode()
-
-
-def unb64(s: str) -> bytes:
-    return base64.b64decode(s)
+from checks import Counter, SuiteFailure, b64, check, eq, unb64
 
 
 class Bao:
@@ -251,9 +230,9 @@ def main():
     try:
         suite(a.addr, a.token, a.flavor)
     except (SuiteFailure, subprocess.TimeoutExpired, json.JSONDecodeError, KeyError) as e:
-        print(f"bao cli suite FAILED after {CHECKS} checks: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"bao cli suite FAILED after {Counter.passed} checks: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)
-    print(f"bao cli suite: {CHECKS} checks passed")
+    print(f"bao cli suite: {Counter.passed} checks passed")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import hashlib
 import hmac as pyhmac
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import uuid
 
 import hvac
@@ -31,22 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-CHECKS = 0
-
-
-class SuiteFailure(Exception):
-    pass
-
-
-def check(cond, what):
-    global CHECKS
-    if not cond:
-        raise SuiteFailure(what)
-    CHECKS += 1
-
-
-def eq(got, want, what):
-    check(got == want, f"{what}: got {got!r}, want {want!r}")
+from checks import Counter, SuiteFailure, b64, check, eq, unb64
 
 
 def raises(exc_type, fn, what, contains=None):
@@ -62,14 +49,6 @@ def raises(exc_type, fn, what, contains=None):
     except Exception as e:  # noqa: BLE001 - report the wrong exception type
         raise SuiteFailure(f"{what}: expected {exc_type.__name__}, got {type(e).__name__}: {e}")
     raise SuiteFailure(f"{what}: expected {exc_type.__name__}, nothing was raised")
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def unb64(s: str) -> bytes:
-    return base64.b64decode(s)
 
 
 def ct_bytes(ct: str) -> bytes:
@@ -514,14 +493,14 @@ def main():
     try:
         Suite(a.addr, a.token, a.flavor).run()
     except SuiteFailure as e:
-        print(f"hvac suite FAILED after {CHECKS} checks: {e}", file=sys.stderr)
+        print(f"hvac suite FAILED after {Counter.passed} checks: {e}", file=sys.stderr)
         sys.exit(1)
     except Exception as e:  # noqa: BLE001 - unexpected client errors are failures too
         import traceback
         traceback.print_exc()
-        print(f"hvac suite FAILED after {CHECKS} checks: unexpected {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"hvac suite FAILED after {Counter.passed} checks: unexpected {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)
-    print(f"hvac suite: {CHECKS} checks passed")
+    print(f"hvac suite: {Counter.passed} checks passed")
 
 
 if __name__ == "__main__":
