@@ -1,16 +1,17 @@
 //! End to end: starts `yaoshi server --dev` on a free loopback port and drives
 //! every CLI command against it, checking output and exit codes.
 
+#[path = "compat/server.rs"]
+mod server;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
+use server::Server;
 use std::io::Write;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-const ROOT_TOKEN: &str = "e2e-root-token";
+use std::process::{Command, Output, Stdio};
+
 /// Variables the CLI reads; cleared so the host environment cannot leak in.
 const VARS: [&str; 6] = [
     "YAOSHI_ADDR",
@@ -20,83 +21,6 @@ const VARS: [&str; 6] = [
     "VAULT_TOKEN",
     "BAO_TOKEN",
 ];
-
-/// A dev server child process, killed on drop.
-struct DevServer {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl DevServer {
-    fn start() -> Self {
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-            l.local_addr().expect("addr").port()
-        };
-        let listen = format!("127.0.0.1:{port}");
-        let log =
-            std::env::temp_dir().join(format!("yaoshi-cli-e2e-{}-{port}.log", std::process::id()));
-        let log_file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_yaoshi"))
-            .args([
-                "server",
-                "--dev",
-                "--listen",
-                &listen,
-                "--dev-root-token",
-                ROOT_TOKEN,
-            ])
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("clone log"))
-            .stderr(log_file)
-            .spawn()
-            .expect("spawn yaoshi server");
-        let mut server = Self {
-            child,
-            addr: format!("http://{listen}"),
-            log,
-        };
-        server.wait_ready();
-        server
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits (at most 20 s) for /v1/sys/health to answer at all.
-    fn wait_ready(&mut self) {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .expect("client");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let url = format!("{}/v1/sys/health", self.addr);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("yaoshi server exited with {status}:\n{}", self.log_text());
-            }
-            if http.get(&url).send().is_ok() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "yaoshi server did not answer /v1/sys/health within 20 s:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for DevServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
 
 /// One CLI invocation's result.
 struct Run {
@@ -126,7 +50,7 @@ impl From<Output> for Run {
 }
 
 /// Runs the CLI against the server with `token`, feeding `stdin`.
-fn cli(server: &DevServer, token: Option<&str>, args: &[&str], stdin: &[u8]) -> Run {
+fn cli(server: &Server, token: Option<&str>, args: &[&str], stdin: &[u8]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
     for v in VARS {
         cmd.env_remove(v);
@@ -153,8 +77,8 @@ fn cli(server: &DevServer, token: Option<&str>, args: &[&str], stdin: &[u8]) -> 
 
 /// Runs as root and expects exit code `code`.
 #[track_caller]
-fn root(server: &DevServer, args: &[&str], code: i32) -> Run {
-    let run = cli(server, Some(ROOT_TOKEN), args, b"");
+fn root(server: &Server, args: &[&str], code: i32) -> Run {
+    let run = cli(server, Some(server.token.as_str()), args, b"");
     assert_eq!(
         run.code,
         code,
@@ -167,7 +91,7 @@ fn root(server: &DevServer, args: &[&str], code: i32) -> Run {
 
 #[test]
 fn every_command_against_a_dev_server() {
-    let server = DevServer::start();
+    let server = Server::start_yaoshi();
     let s = &server;
 
     // operator status: unsealed → exit 0, no token needed.
@@ -235,7 +159,7 @@ fn every_command_against_a_dev_server() {
     let binary: Vec<u8> = (0..=255u8).collect();
     let run = cli(
         s,
-        Some(ROOT_TOKEN),
+        Some(server.token.as_str()),
         &["encrypt", "app-sm4", "-", "--associated-data", "hdr"],
         &binary,
     );
@@ -259,7 +183,7 @@ fn every_command_against_a_dev_server() {
     );
     let run = cli(
         s,
-        Some(ROOT_TOKEN),
+        Some(server.token.as_str()),
         &["decrypt", "app-aes"],
         format!("{ct1}\n").as_bytes(),
     );

@@ -58,7 +58,13 @@ def crypt(private="", public="", mode=1):
 
 def encrypt(case):
     c = crypt(public=case["public"], mode=case["mode"])
-    return c.encrypt(bytes.fromhex(case["plaintext"])).hex()
+    # gmssl returns None instead of retrying when an attempt's random k is
+    # unusable (its KDF output check); a caller retries with a fresh k.
+    for _ in range(8):
+        ciphertext = c.encrypt(bytes.fromhex(case["plaintext"]))
+        if ciphertext is not None:
+            return ciphertext.hex()
+    raise RuntimeError("gmssl failed to encrypt 8 times in a row")
 
 
 def decrypt(case):
