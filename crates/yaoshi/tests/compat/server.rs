@@ -44,6 +44,9 @@ pub fn target() -> &'static str {
     }
 }
 
+/// Health that answers 200 whether or not the server is initialised or sealed.
+const READY_ANY_STATE: &str = "/v1/sys/health?uninitcode=200&sealedcode=200";
+
 /// A token nobody can guess in a test run (no RNG crate needed).
 pub fn random_token() -> String {
     use std::collections::hash_map::RandomState;
@@ -175,7 +178,28 @@ impl Server {
         Self::spawn(cmd, "openbao", port, token)
     }
 
-    fn spawn(mut cmd: Command, flavor: &'static str, port: u16, token: String) -> Server {
+    /// A stored (non-dev) yaoshi server on `storage`; it answers while
+    /// uninitialised or sealed, and has no token until `sys/init`.
+    pub fn start_yaoshi_stored(storage: &str) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
+        let port = free_port();
+        cmd.args(["server", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--storage", storage]);
+        Self::spawn_until(cmd, "yaoshi", port, String::new(), READY_ANY_STATE)
+    }
+
+    fn spawn(cmd: Command, flavor: &'static str, port: u16, token: String) -> Server {
+        Self::spawn_until(cmd, flavor, port, token, "/v1/sys/health")
+    }
+
+    /// Starts `cmd` and waits until `ready` (a health path) answers 200.
+    fn spawn_until(
+        mut cmd: Command,
+        flavor: &'static str,
+        port: u16,
+        token: String,
+        ready: &str,
+    ) -> Server {
         let log = std::env::temp_dir().join(format!("yaoshi-compat-{flavor}-{port}.log"));
         let f = std::fs::File::create(&log).expect("create log file");
         let child = cmd
@@ -193,7 +217,7 @@ impl Server {
         };
         let started = Instant::now();
         loop {
-            if http_status(&srv.addr, "/v1/sys/health") == Some(200) {
+            if http_status(&srv.addr, ready) == Some(200) {
                 return srv;
             }
             if let Some(st) = srv.child.as_mut().unwrap().try_wait().unwrap() {
