@@ -109,7 +109,10 @@ async fn revoke_self(state: &AppState, call: &Call) -> ApiResult<Reply> {
         return Err(ApiError::unsupported_operation());
     }
     authenticate(state, call).await?;
-    let token = call.token.as_deref().ok_or_else(ApiError::permission_denied)?;
+    let token = call
+        .token
+        .as_deref()
+        .ok_or_else(ApiError::permission_denied)?;
     state.kms.revoke_token(token).await?;
     Ok(Reply::empty())
 }

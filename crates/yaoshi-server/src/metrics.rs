@@ -81,8 +81,18 @@ mod tests {
     #[test]
     fn counts_and_latency_by_labels() {
         let m = Metrics::new();
-        m.record("transit.encrypt", "sm4-gcm96", 200, Duration::from_millis(2));
-        m.record("transit.encrypt", "sm4-gcm96", 200, Duration::from_millis(3));
+        m.record(
+            "transit.encrypt",
+            "sm4-gcm96",
+            200,
+            Duration::from_millis(2),
+        );
+        m.record(
+            "transit.encrypt",
+            "sm4-gcm96",
+            200,
+            Duration::from_millis(3),
+        );
         m.record("transit.decrypt", "", 400, Duration::from_millis(1));
         let text = m.render();
         assert!(
@@ -92,7 +102,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#"outcome="client_error"} 1"#), "{text}");
-        assert!(text.contains("yaoshi_request_duration_seconds_bucket"), "{text}");
+        assert!(
+            text.contains("yaoshi_request_duration_seconds_bucket"),
+            "{text}"
+        );
         assert_eq!(outcome(503), "server_error");
     }
 }

@@ -78,10 +78,9 @@ pub async fn mount(state: &AppState, call: &Call, path: &str) -> ApiResult<Reply
         }
         Op::Write => {
             who.principal.authorize(&Action::Mounts { write: true })?;
-            let kind = p
-                .str("type")?
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| ApiError::bad_request("backend type must be specified as a string"))?;
+            let kind = p.str("type")?.filter(|t| !t.is_empty()).ok_or_else(|| {
+                ApiError::bad_request("backend type must be specified as a string")
+            })?;
             if kind != "transit" {
                 return Err(ApiError::bad_request(format!(
                     "plugin not found in the catalog: {kind} (yaoshi mounts only transit)"

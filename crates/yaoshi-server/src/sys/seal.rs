@@ -84,10 +84,11 @@ pub async fn unseal(state: &AppState, call: &Call) -> ApiResult<Reply> {
     let status = if p.flag("reset")? {
         state.kms.unseal_reset().await?
     } else {
-        let key = p
-            .str("key")?
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| ApiError::bad_request("'key' must be specified in request body as JSON, or 'reset' set to true"))?;
+        let key = p.str("key")?.filter(|k| !k.is_empty()).ok_or_else(|| {
+            ApiError::bad_request(
+                "'key' must be specified in request body as JSON, or 'reset' set to true",
+            )
+        })?;
         let share = hex::decode(key.trim())
             .ok()
             .or_else(|| decode_base64(&key))

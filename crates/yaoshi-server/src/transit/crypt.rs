@@ -6,9 +6,9 @@ use crate::wire::{ApiError, ApiResult, Params, Reply};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use yaoshi_core::key::KeyType;
 use yaoshi_core::KmsError;
 use yaoshi_core::auth::{Action, KeyOp};
+use yaoshi_core::key::KeyType;
 use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
 
 const ENCRYPT_FIELDS: &[&str] = &[

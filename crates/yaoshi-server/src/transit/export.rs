@@ -31,7 +31,13 @@ pub async fn export(
     }
     let version = match version {
         None | Some("") => None,
-        Some("latest") => Some(ctx.kms().read_key(ctx.namespace(), name).await?.policy.latest_version),
+        Some("latest") => Some(
+            ctx.kms()
+                .read_key(ctx.namespace(), name)
+                .await?
+                .policy
+                .latest_version,
+        ),
         Some(v) => Some(
             v.parse::<i64>()
                 .ok()
@@ -82,7 +88,12 @@ pub async fn restore(ctx: &Ctx<'_>, name: Option<&str>) -> ApiResult<Reply> {
     let backup = required(p, "backup")?;
     let info = ctx
         .kms()
-        .restore_key(ctx.namespace(), target.as_deref(), &backup, p.flag("force")?)
+        .restore_key(
+            ctx.namespace(),
+            target.as_deref(),
+            &backup,
+            p.flag("force")?,
+        )
         .await?;
     // A restore without a name takes the backup's; check the caller may
     // manage that key too (a pattern-scoped principal must not escape it).

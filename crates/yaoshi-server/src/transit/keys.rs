@@ -70,10 +70,7 @@ async fn create(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     })?;
     let p = &ctx.call.params;
     let request = create_request(p)?;
-    let (info, _created) = ctx
-        .kms()
-        .create_key(ctx.namespace(), name, request)
-        .await?;
+    let (info, _created) = ctx.kms().create_key(ctx.namespace(), name, request).await?;
     ctx.call.note_key_type(info.policy.key_type.name());
     Ok(Reply::data(key_json(&info)).warn_unknown(p.unknown(CREATE_FIELDS)))
 }
@@ -215,7 +212,11 @@ pub fn key_json(info: &KeyInfo) -> Value {
         "supports_signing": t.supports_signing(),
     });
     if p.derived {
-        data["kdf"] = json!(if t == KeyType::Sm4Gcm96 { "hkdf_sm3" } else { "hkdf_sha256" });
+        data["kdf"] = json!(if t == KeyType::Sm4Gcm96 {
+            "hkdf_sm3"
+        } else {
+            "hkdf_sha256"
+        });
         data["convergent_encryption"] = json!(false);
     }
     if p.imported {

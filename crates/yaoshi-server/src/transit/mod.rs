@@ -144,8 +144,11 @@ pub struct BatchStyle {
     /// decrypt) rather than a 200 (rewrap, sign, verify, hmac).
     pub fail_request: bool,
     /// Fields a failed item carries beside `error` (`"plaintext": ""`, ...).
-    pub error_fields: &'static [(&'static str, fn() -> Value)],
+    pub error_fields: &'static [ErrorField],
 }
+
+/// A field a failed batch item carries beside `error`, and its value.
+pub type ErrorField = (&'static str, fn() -> Value);
 
 impl BatchStyle {
     /// Failed items answer 200, with only `error` and `reference`.
@@ -230,8 +233,8 @@ impl Batch {
             out.push(value);
         }
         let batch_known = [known, &["batch_input", "partial_failure_response_code"]].concat();
-        let mut reply = Reply::data(json!({ "batch_results": out }))
-            .warn_unknown(params.unknown(&batch_known));
+        let mut reply =
+            Reply::data(json!({ "batch_results": out })).warn_unknown(params.unknown(&batch_known));
         if style.fail_request && user_errors + server_errors > 0 {
             let status = if server_errors > 0 { 500 } else { 400 };
             let status = match params.int("partial_failure_response_code")? {

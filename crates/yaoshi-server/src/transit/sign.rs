@@ -45,11 +45,16 @@ fn requested_hash(p: &Params, from_path: Option<&str>) -> ApiResult<Option<HashA
             None => p.str("algorithm")?,
         },
     };
-    name.filter(|n| !n.is_empty()).map(|n| hash_param(&n)).transpose()
+    name.filter(|n| !n.is_empty())
+        .map(|n| hash_param(&n))
+        .transpose()
 }
 
 /// Reads the signing options shared by sign and verify.
-fn sign_options(p: &Params, from_path: Option<&str>) -> ApiResult<(SignRequest<'static>, Option<Vec<u8>>)> {
+fn sign_options(
+    p: &Params,
+    from_path: Option<&str>,
+) -> ApiResult<(SignRequest<'static>, Option<Vec<u8>>)> {
     match p.str("marshaling_algorithm")?.as_deref() {
         None | Some("") | Some("asn1") => {}
         Some(other) => {
@@ -145,12 +150,7 @@ pub async fn verify(ctx: &Ctx<'_>, name: &str, hash: Option<&str>) -> ApiResult<
     batch.finish(ctx, &[SIGN_FIELDS, VERIFY_EXTRA].concat(), style, results)
 }
 
-async fn verify_one(
-    ctx: &Ctx<'_>,
-    name: &str,
-    hash: Option<&str>,
-    p: &Params,
-) -> ApiResult<Value> {
+async fn verify_one(ctx: &Ctx<'_>, name: &str, hash: Option<&str>, p: &Params) -> ApiResult<Value> {
     let data = input(p)?;
     let valid = match (p.str("signature")?, p.str("hmac")?) {
         (Some(_), Some(_)) => {
@@ -160,7 +160,13 @@ async fn verify_one(
         }
         (None, Some(hmac)) => ctx
             .kms()
-            .verify_hmac(ctx.namespace(), name, &data, &hmac, requested_hash(p, hash)?)
+            .verify_hmac(
+                ctx.namespace(),
+                name,
+                &data,
+                &hmac,
+                requested_hash(p, hash)?,
+            )
             .await
             .map_err(missing_key_is_400)?,
         (Some(signature), None) => {

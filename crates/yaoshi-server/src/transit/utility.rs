@@ -47,9 +47,9 @@ pub async fn random(ctx: &Ctx<'_>, path: &[&str]) -> ApiResult<Reply> {
         )));
     }
     let bytes = match bytes_text {
-        Some(text) => text
-            .parse::<i64>()
-            .map_err(|_| ApiError::bad_request(format!("error parsing url-set byte count: {text:?}")))?,
+        Some(text) => text.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("error parsing url-set byte count: {text:?}"))
+        })?,
         None => p.int("bytes")?.unwrap_or(32),
     };
     if bytes < 1 {
@@ -62,8 +62,10 @@ pub async fn random(ctx: &Ctx<'_>, path: &[&str]) -> ApiResult<Reply> {
     }
     let format = p.str_or("format", "base64")?;
     let data = random::bytes(bytes as usize).map_err(|e| ApiError::new(500, e.to_string()))?;
-    Ok(Reply::data(json!({ "random_bytes": encode(&format, &data)? }))
-        .warn_unknown(p.unknown(&["bytes", "format", "source", "urlbytes"])))
+    Ok(
+        Reply::data(json!({ "random_bytes": encode(&format, &data)? }))
+            .warn_unknown(p.unknown(&["bytes", "format", "source", "urlbytes"])),
+    )
 }
 
 /// `POST hash[/:algorithm]`.
@@ -85,5 +87,9 @@ pub async fn hash(ctx: &Ctx<'_>, algorithm: Option<&str>) -> ApiResult<Reply> {
         .ok_or_else(|| ApiError::bad_request("missing input to process"))?;
     let format = p.str_or("format", "hex")?;
     let sum = encode(&format, &digest(algorithm, &input))?;
-    Ok(Reply::data(json!({ "sum": sum })).warn_unknown(p.unknown(&["input", "algorithm", "format"])))
+    Ok(Reply::data(json!({ "sum": sum })).warn_unknown(p.unknown(&[
+        "input",
+        "algorithm",
+        "format",
+    ])))
 }

@@ -209,8 +209,7 @@ impl ApiError {
 
     /// Renders `{"errors": [...]}`.
     pub fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         json_response(status, &json!({ "errors": self.errors }))
     }
 }

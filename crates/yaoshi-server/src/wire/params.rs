@@ -123,7 +123,11 @@ impl Params {
             None => Ok(None),
             Some(Value::Number(n)) => n
                 .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                        .map(|f| f as i64)
+                })
                 .map(Some)
                 .ok_or_else(|| type_error(name, "int")),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -166,7 +170,9 @@ impl Params {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(Some(Vec::new())),
-            Some(Value::String(s)) => Ok(Some(s.split(',').map(|p| p.trim().to_string()).collect())),
+            Some(Value::String(s)) => {
+                Ok(Some(s.split(',').map(|p| p.trim().to_string()).collect()))
+            }
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|v| match v {
@@ -205,8 +211,8 @@ impl Params {
             Some(Value::Array(items)) => items,
             Some(Value::String(s)) => {
                 // Vault accepts batch_input as a JSON string too.
-                let parsed: Value = serde_json::from_str(s)
-                    .map_err(|_| type_error(name, "list of objects"))?;
+                let parsed: Value =
+                    serde_json::from_str(s).map_err(|_| type_error(name, "list of objects"))?;
                 return Params::new(Map::from_iter([(name.to_string(), parsed)])).batch(name);
             }
             Some(_) => return Err(type_error(name, "list of objects")),
@@ -236,12 +242,14 @@ fn type_error(name: &str, expected: &str) -> ApiError {
     ))
 }
 
-/// Decodes standard base64, tolerating missing padding and surrounding spaces.
+/// Decodes standard base64, tolerating missing padding and surrounding
+/// spaces. Wrong padding is refused: `"===="` is not the empty string and
+/// `"aGk=="` is not `"hi"`.
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
     STANDARD.decode(s).ok().or_else(|| {
         base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(s.trim_end_matches('='))
+            .decode(s)
             .ok()
     })
 }
@@ -381,10 +389,17 @@ mod tests {
 
     #[test]
     fn base64_and_batches() {
-        let p = params(json!({"x": "aGk=", "y": "aGk", "z": "!!", "batch_input": [{"a": 1}], "b2": []}));
+        let p = params(
+            json!({"x": "aGk=", "y": "aGk", "z": "!!", "batch_input": [{"a": 1}], "b2": []}),
+        );
         assert_eq!(p.base64("x").unwrap().unwrap(), b"hi");
         assert_eq!(p.base64("y").unwrap().unwrap(), b"hi");
         assert!(p.base64("z").is_err());
+        for bad in ["====", "=", "aGk==", "aGk===", "aG=k"] {
+            assert!(decode_base64(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(decode_base64(" aGk= ").unwrap(), b"hi");
+        assert_eq!(decode_base64("").unwrap(), b"");
         assert_eq!(p.batch("batch_input").unwrap().unwrap().len(), 1);
         assert!(p.batch("b2").is_err());
         assert!(params(json!({"b": [1]})).batch("b").is_err());
