@@ -8,10 +8,11 @@ use crate::wire::params::percent_decode;
 use crate::wire::{ApiError, ApiResult, Call, Op, Params, Reply};
 use crate::{auth_token, sys, transit};
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use yaoshi_core::Kms;
@@ -114,9 +115,7 @@ async fn decode(request: Request, request_id: &str) -> ApiResult<Call> {
         .ok_or_else(|| ApiError::new(404, "paths start with /v1/"))?
         .trim_matches('/')
         .to_string();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::new(413, "http: request body too large"))?;
+    let bytes = read_body(&parts.headers, body).await?;
     let mut params = Params::from_body(&bytes)?;
     if matches!(op, Op::Read | Op::List) {
         params.merge_query(&query);
@@ -129,6 +128,38 @@ async fn decode(request: Request, request_id: &str) -> ApiResult<Call> {
         request_id: request_id.to_string(),
         key_type: OnceLock::new(),
     })
+}
+
+/// Reads the whole body, up to [`MAX_BODY_BYTES`].
+///
+/// A declared `Content-Length` beyond the limit is refused (413) before a
+/// byte is read, so a client cannot hold a request open by announcing a body
+/// it never sends; a chunked body is refused as soon as it crosses the
+/// limit. A body that ends early or is malformed (bad chunk framing) is the
+/// client's fault too, but not a size problem: 400.
+async fn read_body(headers: &HeaderMap, mut body: Body) -> ApiResult<Vec<u8>> {
+    let too_large = || ApiError::new(413, "http: request body too large");
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    // Reserve at most 1 MiB up front: the declared length is only a claim.
+    let reserve = declared.map_or(0, |n| n.min(1024 * 1024) as usize);
+    let mut out = Vec::with_capacity(reserve);
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame
+            .map_err(|e| ApiError::bad_request(format!("failed to read the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
 }
 
 /// The token from `X-Vault-Token` or `Authorization: Bearer`.

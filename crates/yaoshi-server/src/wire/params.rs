@@ -242,12 +242,14 @@ fn type_error(name: &str, expected: &str) -> ApiError {
     ))
 }
 
-/// Decodes standard base64, tolerating missing padding and surrounding spaces.
+/// Decodes standard base64, tolerating missing padding and surrounding
+/// spaces. Wrong padding is refused: `"===="` is not the empty string and
+/// `"aGk=="` is not `"hi"`.
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
     STANDARD.decode(s).ok().or_else(|| {
         base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(s.trim_end_matches('='))
+            .decode(s)
             .ok()
     })
 }
@@ -393,6 +395,11 @@ mod tests {
         assert_eq!(p.base64("x").unwrap().unwrap(), b"hi");
         assert_eq!(p.base64("y").unwrap().unwrap(), b"hi");
         assert!(p.base64("z").is_err());
+        for bad in ["====", "=", "aGk==", "aGk===", "aG=k"] {
+            assert!(decode_base64(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(decode_base64(" aGk= ").unwrap(), b"hi");
+        assert_eq!(decode_base64("").unwrap(), b"");
         assert_eq!(p.batch("batch_input").unwrap().unwrap().len(), 1);
         assert!(p.batch("b2").is_err());
         assert!(params(json!({"b": [1]})).batch("b").is_err());
