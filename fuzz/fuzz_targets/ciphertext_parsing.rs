@@ -9,9 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use yaoshi_core::key::versioned;
 use yaoshi_crypto::aead::{AeadAlgorithm, AeadKey};
+use yaoshi_crypto::keywrap;
 use yaoshi_crypto::rsa::{RsaBits, RsaPrivateKey};
 use yaoshi_crypto::sm2::{self, RawOrder, Sm2PrivateKey};
-use yaoshi_crypto::keywrap;
 
 struct Keys {
     aead: Vec<AeadKey>,
@@ -38,7 +38,11 @@ fn keys() -> &'static Keys {
 fn payload(keys: &Keys, bytes: &[u8]) {
     for key in &keys.aead {
         // A forged tag would need 2^-128 luck; any Ok is a real bug.
-        assert!(key.decrypt(b"", bytes).is_err(), "{:?} accepted a forgery", key.algorithm());
+        assert!(
+            key.decrypt(b"", bytes).is_err(),
+            "{:?} accepted a forgery",
+            key.algorithm()
+        );
     }
     let _ = keys.sm2.decrypt(bytes);
     for order in [RawOrder::C1C3C2, RawOrder::C1C2C3] {
