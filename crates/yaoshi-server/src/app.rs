@@ -4,7 +4,7 @@
 //! request (never tokens, bodies or key material).
 
 use crate::metrics::Metrics;
-use crate::wire::params::percent_decode;
+use crate::wire::params::decode_path_segment;
 use crate::wire::{ApiError, ApiResult, Call, Op, Params, Reply};
 use crate::{auth_token, sys, transit};
 use axum::Router;
@@ -31,6 +31,8 @@ pub struct AppState {
     pub storage_type: &'static str,
     /// Random cluster identity shown by health and seal status.
     pub cluster_id: String,
+    /// How long a client may take to send a request body (408 after).
+    pub body_timeout: std::time::Duration,
 }
 
 /// The axum router: everything goes through [`handle`].
@@ -53,7 +55,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     let mut route = Route {
         operation: "unknown".into(),
     };
-    let (call, result) = match decode(request, &request_id).await {
+    let (call, result) = match decode(request, &request_id, state.body_timeout).await {
         Ok(call) => {
             let result = dispatch(&state, &call, &mut route).await;
             (Some(call), result)
@@ -96,7 +98,11 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
 }
 
 /// Builds a [`Call`] from the HTTP request: method mapping, token, body.
-async fn decode(request: Request, request_id: &str) -> ApiResult<Call> {
+async fn decode(
+    request: Request,
+    request_id: &str,
+    body_timeout: std::time::Duration,
+) -> ApiResult<Call> {
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or("").to_string();
     let list_query = query.split('&').any(|p| p == "list=true" || p == "list=1");
@@ -115,7 +121,17 @@ async fn decode(request: Request, request_id: &str) -> ApiResult<Call> {
         .ok_or_else(|| ApiError::new(404, "paths start with /v1/"))?
         .trim_matches('/')
         .to_string();
-    let bytes = read_body(&parts.headers, body).await?;
+    let bytes = tokio::time::timeout(body_timeout, read_body(&parts.headers, body))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                408,
+                format!(
+                    "request body not received within {} s",
+                    body_timeout.as_secs()
+                ),
+            )
+        })??;
     let mut params = Params::from_body(&bytes)?;
     if matches!(op, Op::Read | Op::List) {
         params.merge_query(&query);
@@ -179,14 +195,15 @@ fn token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Splits a raw path into decoded segments, refusing tricks: empty inner
-/// segments, `.` and `..`, and control characters.
+/// segments, `.` and `..`, control characters and escapes that are not
+/// UTF-8. `+` is a plus sign in paths.
 pub fn segments(raw: &str) -> ApiResult<Vec<String>> {
     if raw.is_empty() {
         return Ok(Vec::new());
     }
     raw.split('/')
         .map(|s| {
-            let decoded = percent_decode(s);
+            let decoded = decode_path_segment(s).unwrap_or_default();
             if decoded.is_empty()
                 || decoded == "."
                 || decoded == ".."
@@ -254,7 +271,16 @@ mod tests {
     fn path_segments_refuse_tricks() {
         assert_eq!(segments("keys/a%20b").unwrap(), vec!["keys", "a b"]);
         assert_eq!(segments("keys/a%2Fb").unwrap(), vec!["keys", "a/b"]);
-        for bad in ["keys/../x", "keys//x", "keys/.", "keys/%2e%2e", "keys/a%00"] {
+        assert_eq!(segments("keys/a+b").unwrap(), vec!["keys", "a+b"]);
+        assert_eq!(segments("keys/%E9%92%A5").unwrap(), vec!["keys", "钥"]);
+        for bad in [
+            "keys/../x",
+            "keys//x",
+            "keys/.",
+            "keys/%2e%2e",
+            "keys/a%00",
+            "keys/%ff%fe",
+        ] {
             assert_eq!(segments(bad).unwrap_err().status, 400, "{bad}");
         }
     }

@@ -112,6 +112,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         metrics: Metrics::new(),
         storage_type,
         cluster_id: uuid_v4(),
+        body_timeout: std::time::Duration::from_secs(settings.body_timeout_secs),
     });
     let (shutdown, receiver) = watch::channel(false);
     let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));

@@ -61,7 +61,18 @@ pub struct ServerSettings {
     /// Log format.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Seconds a client may take to send a request body; 408 after that
+    /// (Vault's default read timeout is 30 s too).
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: u64,
 }
+
+fn default_body_timeout() -> u64 {
+    DEFAULT_BODY_TIMEOUT_SECS
+}
+
+/// Default [`ServerSettings::body_timeout_secs`].
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 
 fn default_listen() -> SocketAddr {
     DEFAULT_LISTEN.parse().expect("constant address parses")
@@ -75,6 +86,7 @@ impl Default for ServerSettings {
             tls: None,
             dev: None,
             log_format: LogFormat::Text,
+            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
         }
     }
 }
@@ -120,6 +132,11 @@ impl ServerSettings {
 
     /// Checks settings that flags or a file may combine wrongly.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        if !(1..=3600).contains(&self.body_timeout_secs) {
+            return Err(SettingsError::Invalid(
+                "body_timeout_secs must be between 1 and 3600".into(),
+            ));
+        }
         if self.dev.is_none() && self.storage.is_none() {
             return Err(SettingsError::Invalid(
                 "a storage URL is required outside dev mode (--storage sqlite://PATH or postgres://...)"

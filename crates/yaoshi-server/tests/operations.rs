@@ -323,3 +323,43 @@ async fn metrics_count_requests_by_operation_key_type_and_outcome() {
     assert_eq!(root.get("sys/metrics?format=json").await.status, 400);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_never_arrives_is_answered_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = yaoshi_server::start(ServerSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        dev: Some(yaoshi_server::DevSettings {
+            root_token: Some(ROOT.into()),
+        }),
+        body_timeout_secs: 1,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/transit/encrypt/k HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Vault-Token: {ROOT}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"plaintext\":"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&answer).to_string();
+    assert!(read.is_ok(), "no answer within 10 s");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.contains("request body not received within 1 s"),
+        "{text}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    // The server still serves others.
+    let api = Api::new(&server, Some(ROOT));
+    assert_eq!(api.get("sys/health").await.status, 200);
+    server.shutdown().await.unwrap();
+}

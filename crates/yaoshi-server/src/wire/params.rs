@@ -303,14 +303,26 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Decodes `%XX` escapes and `+` (as space); invalid escapes stay as they are.
+/// Decodes a query-string component: `%XX` escapes and `+` as space;
+/// invalid escapes stay as they are, invalid UTF-8 becomes U+FFFD.
 pub fn percent_decode(s: &str) -> String {
+    String::from_utf8_lossy(&unescape(s, true)).into_owned()
+}
+
+/// Decodes one URL path segment: `%XX` escapes only (`+` is a plus sign in
+/// paths); `None` when the result is not UTF-8, so distinct byte strings
+/// never collapse into one key name.
+pub fn decode_path_segment(s: &str) -> Option<String> {
+    String::from_utf8(unescape(s, false)).ok()
+}
+
+fn unescape(s: &str, plus_as_space: bool) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_as_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
                 match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
                     (Some(hi), Some(lo)) => {
@@ -324,7 +336,7 @@ pub fn percent_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn hex_value(c: u8) -> Option<u8> {
