@@ -103,11 +103,9 @@ impl From<CryptoError> for KmsError {
             CryptoError::InvalidSignature => {
                 Self::InvalidCiphertext("signature verification failed".into())
             }
-            // Vault's wording for an AEAD payload shorter than nonce + tag.
-            CryptoError::InvalidCiphertext(why) if why.starts_with("shorter than nonce") => {
-                Self::InvalidCiphertext("invalid ciphertext length".into())
+            CryptoError::InvalidCiphertext(_) | CryptoError::CiphertextLength => {
+                Self::InvalidCiphertext(value.to_string())
             }
-            CryptoError::InvalidCiphertext(_) => Self::InvalidCiphertext(value.to_string()),
             _ => Self::InvalidRequest(value.to_string()),
         }
     }

@@ -182,9 +182,7 @@ impl AeadKey {
     /// Decrypts `nonce || ciphertext || tag` as produced by [`AeadKey::encrypt`].
     pub fn decrypt(&self, aad: &[u8], payload: &[u8]) -> Result<SecretBytes> {
         if payload.len() < NONCE_LEN + TAG_LEN {
-            return Err(CryptoError::InvalidCiphertext(
-                "shorter than nonce and tag (28 bytes)",
-            ));
+            return Err(CryptoError::CiphertextLength);
         }
         let (nonce, sealed) = payload.split_at(NONCE_LEN);
         self.open(nonce, aad, sealed)

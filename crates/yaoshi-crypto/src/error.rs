@@ -35,6 +35,10 @@ pub enum CryptoError {
     /// A ciphertext is malformed (too short, bad encoding, bad padding).
     #[error("invalid ciphertext: {0}")]
     InvalidCiphertext(&'static str),
+    /// A nonce-prefixed AEAD payload is shorter than its nonce and tag
+    /// (worded as Vault words it).
+    #[error("invalid ciphertext length")]
+    CiphertextLength,
     /// A signature or MAC did not verify, or could not be parsed.
     #[error("signature verification failed")]
     InvalidSignature,
