@@ -1761,42 +1761,22 @@ fn batches(t: &mut Table) {
             _ => json!({}),
         })
         .collect();
-    t.post(
-        "10k garbage encrypt items",
-        &format!("transit/encrypt/{AES}"),
-        json!({"batch_input": garbage}),
-        Expect::BatchErrors(400, N),
-    );
-    t.post(
-        "10k garbage decrypt items",
-        &format!("transit/decrypt/{SM4}"),
-        json!({"batch_input": garbage}),
-        Expect::BatchErrors(400, N),
-    );
-    t.post(
-        "10k garbage rewrap items",
-        &format!("transit/rewrap/{AES}"),
-        json!({"batch_input": garbage}),
-        Expect::BatchErrors(200, N),
-    );
-    t.post(
-        "10k garbage sign items",
-        &format!("transit/sign/{ED25519}"),
-        json!({"batch_input": garbage}),
-        Expect::BatchErrors(200, N),
-    );
-    t.post(
-        "10k garbage verify items",
-        &format!("transit/verify/{P256}"),
-        json!({"batch_input": garbage}),
-        Expect::BatchErrors(200, N),
-    );
-    t.post(
-        "10k garbage hmac items",
-        &format!("transit/hmac/{HMAC}"),
-        json!({"batch_input": garbage}),
-        Expect::BatchErrors(200, N),
-    );
+    // Vault answers failed encrypt/decrypt batches with 400, the others with 200.
+    for (operation, key, status) in [
+        ("encrypt", AES, 400),
+        ("decrypt", SM4, 400),
+        ("rewrap", AES, 200),
+        ("sign", ED25519, 200),
+        ("verify", P256, 200),
+        ("hmac", HMAC, 200),
+    ] {
+        t.post(
+            format!("10k garbage {operation} items"),
+            &format!("transit/{operation}/{key}"),
+            json!({"batch_input": garbage}),
+            Expect::BatchErrors(status, N),
+        );
+    }
     let as_string = json!(garbage).to_string();
     t.post(
         "10k garbage items as a JSON string",

@@ -4,7 +4,7 @@
 
 mod http;
 
-use http::{Api, ROOT, b64, dev_server};
+use http::{Api, ROOT, b64, dev_server, dev_settings};
 use serde_json::json;
 use std::path::Path;
 use std::process::Command;
@@ -226,18 +226,11 @@ async fn tls_with_optional_client_certificates() {
             client_ca: client_ca.then(|| dir.path().join("ca.pem")),
         })
     };
-    let dev = || {
-        Some(yaoshi_server::DevSettings {
-            root_token: Some(ROOT.into()),
-        })
-    };
 
     // Server TLS only.
     let server = yaoshi_server::start(ServerSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
         tls: tls(false),
-        dev: dev(),
-        ..Default::default()
+        ..dev_settings()
     })
     .await
     .unwrap();
@@ -256,10 +249,8 @@ async fn tls_with_optional_client_certificates() {
 
     // Client certificates required.
     let server = yaoshi_server::start(ServerSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
         tls: tls(true),
-        dev: dev(),
-        ..Default::default()
+        ..dev_settings()
     })
     .await
     .unwrap();
@@ -277,14 +268,12 @@ async fn tls_with_optional_client_certificates() {
 
     // Unusable TLS files fail start-up with a clear message.
     let err = yaoshi_server::start(ServerSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
         tls: Some(TlsSettings {
             cert: dir.path().join("missing.pem"),
             key: dir.path().join("server.key"),
             client_ca: None,
         }),
-        dev: dev(),
-        ..Default::default()
+        ..dev_settings()
     })
     .await
     .err()
@@ -328,12 +317,8 @@ async fn metrics_count_requests_by_operation_key_type_and_outcome() {
 async fn a_body_that_never_arrives_is_answered_408() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = yaoshi_server::start(ServerSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        dev: Some(yaoshi_server::DevSettings {
-            root_token: Some(ROOT.into()),
-        }),
         body_timeout_secs: 1,
-        ..Default::default()
+        ..dev_settings()
     })
     .await
     .unwrap();

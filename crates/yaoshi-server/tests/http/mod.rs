@@ -9,17 +9,22 @@ use yaoshi_server::{DevSettings, RunningServer, ServerSettings};
 /// The dev root token used by the tests.
 pub const ROOT: &str = "test-root-token";
 
-/// Starts a dev server on a free loopback port.
-pub async fn dev_server() -> RunningServer {
-    yaoshi_server::start(ServerSettings {
+/// Dev-server settings on a free loopback port with the [`ROOT`] token.
+pub fn dev_settings() -> ServerSettings {
+    ServerSettings {
         listen: "127.0.0.1:0".parse().unwrap(),
         dev: Some(DevSettings {
             root_token: Some(ROOT.into()),
         }),
         ..Default::default()
-    })
-    .await
-    .expect("dev server starts")
+    }
+}
+
+/// Starts a dev server on a free loopback port.
+pub async fn dev_server() -> RunningServer {
+    yaoshi_server::start(dev_settings())
+        .await
+        .expect("dev server starts")
 }
 
 /// A client for one server and token.
