@@ -116,6 +116,11 @@ async fn app_principal_does_exactly_what_its_grants_allow() {
             "sys/principals/evil",
             json!({"roles": ["app"], "grants": ["*:*"]}),
         ),
+        (
+            "POST",
+            "sys/principals/evil2",
+            json!({"roles": ["no-such-role"]}),
+        ),
     ];
     let mut wrong = Vec::new();
     for (method, path, body) in denied {

@@ -50,6 +50,10 @@ pub async fn principal(state: &AppState, call: &Call, name: &str) -> ApiResult<R
             Ok(Reply::data(principal_json(&p)))
         }
         Op::Write => {
+            // Refuse callers who may not create principals before looking
+            // at what they asked for (403, not a 400 about a bad role).
+            who.principal
+                .authorize(&Action::Principals { write: true })?;
             let params = &call.params;
             let roles = params
                 .str_list("roles")?
