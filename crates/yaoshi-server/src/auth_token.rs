@@ -50,7 +50,7 @@ async fn create(state: &AppState, call: &Call) -> ApiResult<Reply> {
         "renewable": false,
         "entity_id": "",
         "token_type": "service",
-        "orphan": false,
+        "orphan": true,
         "mfa_requirement": null,
         "num_uses": 0,
     }));

@@ -1227,11 +1227,12 @@ fn principal_path() -> PathItem {
                 "revokePrincipal",
                 "principals",
                 "Revoke a principal and all its tokens",
-                "Roles: root, sec-admin; without the root role only principals whose roles are all `app`/`auditor` (never `root`). An unknown name is 400 `no such principal`.",
+                "Roles: root, sec-admin; without the root role only principals whose roles are all `app`/`auditor` (never `root`). An unknown name is 404 with an empty error list.",
             ))
             .parameter(param())
             .response("204", no_content("Revoked."))
-            .response("400", shared("BadRequest")),
+            .response("400", shared("BadRequest"))
+            .response("404", shared("NotFound")),
         )
         .build()
 }

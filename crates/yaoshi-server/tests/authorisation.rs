@@ -297,6 +297,11 @@ async fn revoked_tokens_and_principals_stop_working_at_once() {
             .status,
         204
     );
+    let again = root.call("DELETE", "sys/principals/app2", None).await;
+    assert_eq!(
+        (again.status.as_u16(), again.text.as_str()),
+        (404, r#"{"errors":[]}"#)
+    );
     let r = app.post("transit/encrypt/app-k", encrypt.clone()).await;
     assert_eq!(
         (r.status.as_u16(), r.error()),

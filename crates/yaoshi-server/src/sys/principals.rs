@@ -77,6 +77,11 @@ pub async fn principal(state: &AppState, call: &Call, name: &str) -> ApiResult<R
             Ok(Reply::data(data).warn_unknown(params.unknown(&["roles", "grants"])))
         }
         Op::Delete => {
+            who.principal
+                .authorize(&Action::Principals { write: true })?;
+            if state.kms.get_principal(name).await?.is_none() {
+                return Err(ApiError::not_found());
+            }
             state.kms.revoke_principal(&who.principal, name).await?;
             Ok(Reply::empty())
         }
