@@ -5,7 +5,7 @@
 
 use crate::app::{AppState, authenticate};
 use crate::transit::time_rfc3339;
-use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
+use crate::wire::{ApiError, ApiResult, Call, Op, Reply, unix_now};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -18,13 +18,6 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["revoke-self"] => revoke_self(state, call).await,
         _ => Err(ApiError::new(404, "unsupported path")),
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 async fn create(state: &AppState, call: &Call) -> ApiResult<Reply> {
@@ -82,7 +75,7 @@ async fn lookup_self(state: &AppState, call: &Call) -> ApiResult<Reply> {
     let who = authenticate(state, call).await?;
     let t = &who.token;
     let policies: Vec<&str> = who.principal.roles.iter().map(|r| r.name()).collect();
-    let ttl = t.expires_at.map_or(0, |e| (e - now()).max(0));
+    let ttl = t.expires_at.map_or(0, |e| (e - unix_now()).max(0));
     Ok(Reply::data(json!({
         "accessor": t.accessor,
         "creation_time": t.created_at,

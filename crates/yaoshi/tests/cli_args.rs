@@ -2,24 +2,17 @@
 //! (exit 2), environment fallback of the address, and a clear exit-1 error
 //! when nothing listens at the address.
 
+#[path = "compat/server.rs"]
+mod server;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 
-/// Variables the CLI reads; cleared so the host environment cannot leak in.
-const VARS: [&str; 6] = [
-    "YAOSHI_ADDR",
-    "VAULT_ADDR",
-    "BAO_ADDR",
-    "YAOSHI_TOKEN",
-    "VAULT_TOKEN",
-    "BAO_TOKEN",
-];
-
 /// The binary with a clean environment and closed stdin.
 fn yaoshi() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
-    for v in VARS {
+    for v in server::CLI_ENV_VARS {
         cmd.env_remove(v);
     }
     cmd.stdin(Stdio::null());

@@ -12,16 +12,6 @@ use std::io::Write;
 
 use std::process::{Command, Output, Stdio};
 
-/// Variables the CLI reads; cleared so the host environment cannot leak in.
-const VARS: [&str; 6] = [
-    "YAOSHI_ADDR",
-    "VAULT_ADDR",
-    "BAO_ADDR",
-    "YAOSHI_TOKEN",
-    "VAULT_TOKEN",
-    "BAO_TOKEN",
-];
-
 /// One CLI invocation's result.
 struct Run {
     code: i32,
@@ -52,7 +42,7 @@ impl From<Output> for Run {
 /// Runs the CLI against the server with `token`, feeding `stdin`.
 fn cli(server: &Server, token: Option<&str>, args: &[&str], stdin: &[u8]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
-    for v in VARS {
+    for v in server::CLI_ENV_VARS {
         cmd.env_remove(v);
     }
     cmd.env("YAOSHI_ADDR", &server.addr);

@@ -11,13 +11,7 @@ use std::process::{Command, Output, Stdio};
 
 fn yaoshi(server: &Server, token: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
-    for var in [
-        "YAOSHI_TOKEN",
-        "VAULT_TOKEN",
-        "BAO_TOKEN",
-        "VAULT_ADDR",
-        "BAO_ADDR",
-    ] {
+    for var in server::CLI_ENV_VARS {
         cmd.env_remove(var);
     }
     cmd.env("YAOSHI_ADDR", &server.addr)

@@ -128,7 +128,12 @@ pub struct Kms {
     state: RwLock<SealState>,
     cache: MaterialCache,
     wrapping_keys: Mutex<HashMap<(String, &'static str), Arc<import::WrappingKey>>>,
+    /// Type of each recently read key, for front ends' metrics labels.
+    key_types: Mutex<lru::LruCache<(String, String), KeyType>>,
 }
+
+/// How many key types [`Kms::recent_key_type`] remembers.
+const KEY_TYPE_MEMORY: usize = 4096;
 
 impl core::fmt::Debug for Kms {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -165,6 +170,9 @@ impl Kms {
             }),
             cache,
             wrapping_keys: Mutex::new(HashMap::new()),
+            key_types: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(KEY_TYPE_MEMORY).expect("non-zero constant"),
+            )),
         }
     }
 
@@ -240,7 +248,21 @@ impl Kms {
             .get_key(namespace, name)
             .await?
             .ok_or_else(|| KmsError::KeyNotFound(name.to_string()))?;
-        KeyHandle::from_record(record)
+        let key = KeyHandle::from_record(record)?;
+        lock(&self.key_types).put(
+            (namespace.to_string(), name.to_string()),
+            key.policy.key_type,
+        );
+        Ok(key)
+    }
+
+    /// The type of a key as last read by any operation on this node, without
+    /// touching storage (front ends label metrics with it). `None` when the
+    /// key has not been read recently.
+    pub fn recent_key_type(&self, namespace: &str, name: &str) -> Option<KeyType> {
+        lock(&self.key_types)
+            .peek(&(namespace.to_string(), name.to_string()))
+            .copied()
     }
 
     /// Reads an active key (crypto operations).

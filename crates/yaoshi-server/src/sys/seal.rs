@@ -3,7 +3,7 @@
 
 use crate::app::{AppState, authenticate};
 use crate::wire::params::decode_base64;
-use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
+use crate::wire::{ApiError, ApiResult, Call, Op, Reply, unix_now};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -162,10 +162,7 @@ pub async fn health(state: &AppState, call: &Call) -> ApiResult<Reply> {
     } else {
         code("activecode", 200)?
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = unix_now();
     let mut body = json!({
         "initialized": status.initialized,
         "sealed": status.sealed,

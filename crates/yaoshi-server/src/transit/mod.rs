@@ -104,11 +104,9 @@ pub async fn dispatch(ctx: &Ctx<'_>, rest: &[String]) -> ApiResult<Reply> {
             [op, _, name] if op == "datakey" => Some(name),
             _ => None,
         };
-        if let Some(Ok(info)) = match key {
-            Some(name) => Some(ctx.kms().read_key(ctx.namespace(), name).await),
-            None => None,
-        } {
-            ctx.call.note_key_type(info.policy.key_type.name());
+        // The operation has just read the key; no second storage read.
+        if let Some(t) = key.and_then(|name| ctx.kms().recent_key_type(ctx.namespace(), name)) {
+            ctx.call.note_key_type(t.name());
         }
     }
     result

@@ -225,5 +225,13 @@ impl From<KmsError> for ApiError {
     }
 }
 
+/// The current Unix time in seconds (0 if the clock is before 1970).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -44,6 +44,17 @@ pub fn target() -> &'static str {
     }
 }
 
+/// Variables the `yaoshi` CLI reads; tests clear them so the host
+/// environment cannot leak in.
+pub const CLI_ENV_VARS: [&str; 6] = [
+    "YAOSHI_ADDR",
+    "VAULT_ADDR",
+    "BAO_ADDR",
+    "YAOSHI_TOKEN",
+    "VAULT_TOKEN",
+    "BAO_TOKEN",
+];
+
 /// Health that answers 200 whether or not the server is initialised or sealed.
 const READY_ANY_STATE: &str = "/v1/sys/health?uninitcode=200&sealedcode=200";
 
