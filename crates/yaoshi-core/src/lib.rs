@@ -8,7 +8,10 @@
 //! | module | what |
 //! |---|---|
 //! | [`store`] | the `Store` trait and its records |
-//! | [`auth`] | roles, grants, principals, tokens and the authorisation table |
+//! | [`audit`] | audit records, hash chain, Merkle checkpoints, proofs, offline verification |
+| [`profile`] | compliance profiles and their rules |
+| [`compliance`] | compliance findings and monthly reports |
+| [`auth`] | roles, grants, principals, tokens and the authorisation table |
 //! | [`key`] | key types, policies (metadata), lifecycle states, version material |
 //! | [`barrier`] | sealing of KEKs and key material with bound associated data |
 //! | [`seal`] | the root key's protection: Shamir, device-wrapped (PKCS#11), dev |
@@ -20,12 +23,15 @@
 //! `yaoshi-store` and `yaoshi-server`.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 pub mod barrier;
 pub mod cache;
+pub mod compliance;
 pub mod error;
 pub mod key;
 pub mod kms;
+pub mod profile;
 pub mod seal;
 pub mod store;
 

@@ -1,0 +1,2 @@
+//! Compliance profiles (DESIGN §8): data shipped in the binary and the rules
+//! every operation is checked against.
