@@ -9,8 +9,8 @@
 //! |---|---|
 //! | [`store`] | the `Store` trait and its records |
 //! | [`audit`] | audit records, hash chain, Merkle checkpoints, proofs, offline verification |
-| [`profile`] | compliance profiles and their rules |
-| [`compliance`] | compliance findings and monthly reports |
+//! | [`profile`] | compliance profiles and their rules |
+//! | [`compliance`] | compliance findings and monthly reports |
 | [`auth`] | roles, grants, principals, tokens and the authorisation table |
 //! | [`key`] | key types, policies (metadata), lifecycle states, version material |
 //! | [`barrier`] | sealing of KEKs and key material with bound associated data |
