@@ -11,7 +11,7 @@
 //! | [`audit`] | audit records, hash chain, Merkle checkpoints, proofs, offline verification |
 //! | [`profile`] | compliance profiles and their rules |
 //! | [`compliance`] | compliance findings and monthly reports |
-| [`auth`] | roles, grants, principals, tokens and the authorisation table |
+//! | [`auth`] | roles, grants, principals, tokens and the authorisation table |
 //! | [`key`] | key types, policies (metadata), lifecycle states, version material |
 //! | [`barrier`] | sealing of KEKs and key material with bound associated data |
 //! | [`seal`] | the root key's protection: Shamir, device-wrapped (PKCS#11), dev |
