@@ -45,6 +45,9 @@ pub enum KmsError {
     /// The root-key wrapping device failed.
     #[error("{0}")]
     Wrapper(WrapperError),
+    /// The audit log cannot be written, so the request is not served (503).
+    #[error("audit log unavailable, request not served: {0}")]
+    AuditUnavailable(String),
     /// A cryptographic failure that does not depend on the request.
     #[error("internal error: {0}")]
     Internal(String),

@@ -6,6 +6,7 @@
 //! uniqueness of live key names per namespace, and atomic compare-and-set
 //! changes so that many nodes can share one database without lost updates.
 
+use crate::audit::chain::ChainAlgorithm;
 use async_trait::async_trait;
 
 /// Lifecycle state of a key as stored (see [`crate::key::KeyState`]).
@@ -75,6 +76,49 @@ pub struct KeyChange {
     pub delete_versions_below: Option<i64>,
     /// Set `sealed_material` to NULL on every version (destroy).
     pub erase_all_material: bool,
+    /// The audit record of the request making the change, appended to the
+    /// audit chain in the same transaction (so neither exists without the
+    /// other).
+    pub audit: Option<(ChainAlgorithm, AuditAppend)>,
+}
+
+/// An audit record to append: its time and serialised body (a compact JSON
+/// object, see [`crate::audit::record`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAppend {
+    /// Unix time (seconds) of the request.
+    pub time: i64,
+    /// The record's exact bytes; the chain hash covers them.
+    pub body: Vec<u8>,
+}
+
+/// One stored audit record with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Sequence number, 1, 2, 3, ... with no gaps.
+    pub seq: i64,
+    /// Unix time (seconds) of the request.
+    pub time: i64,
+    /// Hash of record `seq - 1` (zeros for the first).
+    pub prev_hash: Vec<u8>,
+    /// [`crate::audit::chain::entry_hash`] of this record.
+    pub hash: Vec<u8>,
+    /// The record's exact bytes.
+    pub body: Vec<u8>,
+}
+
+/// A signed checkpoint of the audit log, with the compact Merkle range
+/// needed to extend it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRow {
+    /// Number of records the checkpoint covers (1..=tree_size).
+    pub tree_size: i64,
+    /// Unix time (seconds) it was signed.
+    pub time: i64,
+    /// The signed checkpoint (JSON).
+    pub body: Vec<u8>,
+    /// The Merkle frontier at `tree_size` (JSON).
+    pub frontier: Vec<u8>,
 }
 
 /// What a store can fail with. Messages never contain stored values.
@@ -132,6 +176,49 @@ pub trait Store: Send + Sync + 'static {
     async fn get_version(&self, key_id: &str, version: i64) -> StoreResult<Option<VersionRecord>>;
     /// Every stored version of a key, ascending.
     async fn list_versions(&self, key_id: &str) -> StoreResult<Vec<VersionRecord>>;
-    /// Applies a [`KeyChange`] atomically.
+    /// Applies a [`KeyChange`] atomically (with its audit record, if any).
     async fn apply(&self, change: &KeyChange) -> StoreResult<()>;
+
+    /// Appends records to the audit chain in one transaction: assigns the
+    /// next sequence numbers and chains each record to the previous one with
+    /// `algorithm`. Several nodes may append at once; the chain stays one
+    /// line. Returns the stored rows, in order.
+    async fn append_audit(
+        &self,
+        algorithm: ChainAlgorithm,
+        records: &[AuditAppend],
+    ) -> StoreResult<Vec<AuditRow>>;
+    /// Up to `limit` records with `seq >= from`, ascending.
+    async fn read_audit(&self, from: i64, limit: i64) -> StoreResult<Vec<AuditRow>>;
+    /// Up to `limit` records with `after < seq` and `start <= time < end`,
+    /// ascending.
+    async fn read_audit_between(
+        &self,
+        start: i64,
+        end: i64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRow>>;
+    /// The chain head: last sequence number and its hash (`(0, None)` when
+    /// nothing was ever appended), and the first stored sequence number.
+    async fn audit_head(&self) -> StoreResult<AuditHead>;
+    /// Stores a checkpoint unless one of that size exists; `false` then.
+    async fn insert_checkpoint(&self, checkpoint: &CheckpointRow) -> StoreResult<bool>;
+    /// The checkpoint with the largest tree size.
+    async fn latest_checkpoint(&self) -> StoreResult<Option<CheckpointRow>>;
+    /// Up to `limit` checkpoints with `tree_size >= from`, ascending.
+    async fn list_checkpoints(&self, from: i64, limit: i64) -> StoreResult<Vec<CheckpointRow>>;
+    /// Deletes every record with `seq < below`; returns how many.
+    async fn prune_audit(&self, below: i64) -> StoreResult<u64>;
+}
+
+/// Where the audit chain stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    /// Last assigned sequence number (0 when none).
+    pub last_seq: i64,
+    /// Hash of the last record (`None` when none).
+    pub last_hash: Option<Vec<u8>>,
+    /// Smallest stored sequence number (`None` when no record is stored).
+    pub first_stored: Option<i64>,
 }

@@ -8,7 +8,11 @@
 use std::collections::BTreeSet;
 
 use futures_util::future::join_all;
-use yaoshi_core::store::{KeyChange, KeyRecord, NamespaceRecord, Store, StoreError, VersionRecord};
+use yaoshi_core::audit::chain::{ChainAlgorithm, GENESIS, entry_hash};
+use yaoshi_core::store::{
+    AuditAppend, AuditRow, CheckpointRow, KeyChange, KeyRecord, NamespaceRecord, Store,
+    StoreError, VersionRecord,
+};
 
 /// An arbitrary creation time for test records.
 const T0: i64 = 1_700_000_000;
@@ -43,9 +47,16 @@ pub async fn run_all(store: &dyn Store) {
         large_blobs,
         errors_do_not_leak_values,
         concurrent_create_single_winner,
+        audit_append_and_read,
+        audit_commits_with_key_change,
+        audit_checkpoints,
     );
     eprintln!("conformance[{}]: concurrent_cas", store.backend());
     concurrent_cas(&[store], "cas", 8, 20).await;
+    eprintln!("conformance[{}]: concurrent_audit", store.backend());
+    concurrent_audit(&[store], 8, 10).await;
+    eprintln!("conformance[{}]: audit_prune", store.backend());
+    audit_prune(store).await;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -93,6 +104,7 @@ pub fn create(k: &KeyRecord, versions: &[i64]) -> KeyChange {
         put_versions: versions.iter().map(|&v| version(&k.id, v)).collect(),
         delete_versions_below: None,
         erase_all_material: false,
+        audit: None,
     }
 }
 
@@ -104,6 +116,7 @@ pub fn update(k: &KeyRecord, expected: i64) -> KeyChange {
         put_versions: Vec::new(),
         delete_versions_below: None,
         erase_all_material: false,
+        audit: None,
     }
 }
 
@@ -831,4 +844,164 @@ pub async fn concurrent_cas(stores: &[&dyn Store], tag: &str, tasks: usize, incr
     }
     let conflicts: u64 = results.iter().map(|(_, _, c)| c).sum();
     eprintln!("conformance: {tag}: {total} increments, {conflicts} conflicts retried");
+}
+
+// ------------------------------------------------------------------ audit
+
+/// An audit record body naming `tag` and `i`.
+fn audit_body(tag: &str, i: usize) -> AuditAppend {
+    AuditAppend {
+        time: T0 + i as i64,
+        body: format!("{{\"tag\":\"{tag}\",\"i\":{i}}}").into_bytes(),
+    }
+}
+
+/// Asserts that `rows` (the whole stored log, ascending) form one chain.
+fn assert_chain(rows: &[AuditRow], algorithm: ChainAlgorithm) {
+    let mut prev = GENESIS.to_vec();
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.seq, i as i64 + 1, "sequence numbers are 1, 2, 3, ...");
+        assert_eq!(row.prev_hash, prev, "record {} chains to its predecessor", row.seq);
+        let p: [u8; 32] = row.prev_hash.clone().try_into().expect("32-byte hash");
+        let expected = entry_hash(algorithm, row.seq as u64, &p, &row.body);
+        assert_eq!(row.hash, expected.to_vec(), "record {} hash", row.seq);
+        prev = row.hash.clone();
+    }
+}
+
+async fn whole_log(store: &dyn Store) -> Vec<AuditRow> {
+    store.read_audit(0, i64::MAX).await.expect("read_audit")
+}
+
+/// Appends are chained, numbered without gaps and read back byte for byte.
+pub async fn audit_append_and_read(store: &dyn Store) {
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(head.last_seq, 0, "a fresh store has an empty log");
+    assert_eq!(head.last_hash, None);
+    assert_eq!(head.first_stored, None);
+    assert_eq!(store.append_audit(ChainAlgorithm::Sm3, &[]).await.unwrap(), vec![]);
+    let batch: Vec<AuditAppend> = (0..3).map(|i| audit_body("a", i)).collect();
+    let rows = store.append_audit(ChainAlgorithm::Sm3, &batch).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let more = store
+        .append_audit(ChainAlgorithm::Sm3, &[audit_body("b", 7)])
+        .await
+        .unwrap();
+    assert_eq!(more[0].seq, 4);
+    let log = whole_log(store).await;
+    assert_eq!(log.len(), 4);
+    assert_eq!(&log[..3], rows.as_slice());
+    assert_eq!(log[3], more[0]);
+    assert_eq!(log[3].body, audit_body("b", 7).body);
+    assert_chain(&log, ChainAlgorithm::Sm3);
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(head.last_seq, 4);
+    assert_eq!(head.last_hash, Some(log[3].hash.clone()));
+    assert_eq!(head.first_stored, Some(1));
+    assert_eq!(store.read_audit(3, 1).await.unwrap(), vec![log[2].clone()]);
+    let window = store.read_audit_between(T0 + 1, T0 + 3, 0, 100).await.unwrap();
+    assert_eq!(window.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2, 3]);
+    let after = store.read_audit_between(T0, T0 + 100, 2, 100).await.unwrap();
+    assert_eq!(after.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4]);
+}
+
+/// A key change's audit record commits with it, and not without it.
+pub async fn audit_commits_with_key_change(store: &dyn Store) {
+    let before = store.audit_head().await.unwrap().last_seq;
+    let k = key("audited-1", "conf-audit", "audited", 1);
+    let mut change = create(&k, &[1]);
+    change.audit = Some((ChainAlgorithm::Sm3, audit_body("create", 1)));
+    apply_ok(store, &change).await;
+    let log = whole_log(store).await;
+    assert_eq!(log.len() as i64, before + 1);
+    assert_eq!(log.last().unwrap().body, audit_body("create", 1).body);
+    assert_chain(&log, ChainAlgorithm::Sm3);
+
+    // A stale compare-and-set fails as a whole: no record either.
+    let mut stale = update(&next(&k, 2, "disabled"), 0);
+    stale.audit = Some((ChainAlgorithm::Sm3, audit_body("stale", 2)));
+    assert_eq!(store.apply(&stale).await, Err(StoreError::Conflict));
+    // So does a duplicate name.
+    let mut dup = create(&key("audited-2", "conf-audit", "audited", 1), &[]);
+    dup.audit = Some((ChainAlgorithm::Sm3, audit_body("dup", 3)));
+    assert_eq!(store.apply(&dup).await, Err(StoreError::AlreadyExists));
+    assert_eq!(store.audit_head().await.unwrap().last_seq, before + 1);
+    assert_eq!(whole_log(store).await, log);
+}
+
+/// Checkpoints: insert once per size, latest, listing.
+pub async fn audit_checkpoints(store: &dyn Store) {
+    assert_eq!(store.latest_checkpoint().await.unwrap(), None);
+    let cp = |size: i64| CheckpointRow {
+        tree_size: size,
+        time: T0 + size,
+        body: format!("{{\"tree_size\":{size}}}").into_bytes(),
+        frontier: pattern(64, size as u8),
+    };
+    assert!(store.insert_checkpoint(&cp(2)).await.unwrap());
+    assert!(store.insert_checkpoint(&cp(5)).await.unwrap());
+    assert!(!store.insert_checkpoint(&cp(5)).await.unwrap(), "one per size");
+    assert!(store.insert_checkpoint(&cp(3)).await.unwrap());
+    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(cp(5)));
+    let listed = store.list_checkpoints(3, 10).await.unwrap();
+    assert_eq!(listed, vec![cp(3), cp(5)]);
+    assert_eq!(store.list_checkpoints(0, 1).await.unwrap(), vec![cp(2)]);
+}
+
+/// Concurrent appends from `tasks` tasks (spread over `stores`, which must
+/// share one database) form one gapless chain with every record once.
+pub async fn concurrent_audit(stores: &[&dyn Store], tasks: usize, appends: usize) {
+    let before = whole_log(stores[0]).await.len();
+    let workers = (0..tasks).map(|t| {
+        let store = stores[t % stores.len()];
+        async move {
+            for i in 0..appends {
+                let batch: Vec<AuditAppend> = (0..1 + i % 3)
+                    .map(|j| audit_body(&format!("task{t}"), i * 10 + j))
+                    .collect();
+                let rows = store
+                    .append_audit(ChainAlgorithm::Sha256, &batch)
+                    .await
+                    .unwrap_or_else(|e| panic!("task {t}: append failed: {e}"));
+                assert!(rows.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+            }
+        }
+    });
+    join_all(workers).await;
+    let log = whole_log(stores[0]).await;
+    let per_task: usize = (0..appends).map(|i| 1 + i % 3).sum();
+    assert_eq!(log.len(), before + tasks * per_task);
+    // Earlier records were chained with SM3, these with SHA-256: check the
+    // links, then the new hashes.
+    for w in log.windows(2) {
+        assert_eq!(w[1].prev_hash, w[0].hash, "record {} links", w[1].seq);
+        assert_eq!(w[1].seq, w[0].seq + 1);
+    }
+    for row in &log[before..] {
+        let p: [u8; 32] = row.prev_hash.clone().try_into().unwrap();
+        let h = entry_hash(ChainAlgorithm::Sha256, row.seq as u64, &p, &row.body);
+        assert_eq!(row.hash, h.to_vec());
+    }
+    let bodies: BTreeSet<&[u8]> = log[before..].iter().map(|r| r.body.as_slice()).collect();
+    assert_eq!(bodies.len(), tasks * per_task, "every record stored once");
+}
+
+/// Pruning removes the oldest records only; the head stays.
+pub async fn audit_prune(store: &dyn Store) {
+    let head = store.audit_head().await.unwrap();
+    assert!(head.last_seq > 4);
+    assert_eq!(store.prune_audit(3).await.unwrap(), 2);
+    let log = whole_log(store).await;
+    assert_eq!(log[0].seq, 3);
+    assert_eq!(log.len() as i64, head.last_seq - 2);
+    let after = store.audit_head().await.unwrap();
+    assert_eq!(after.last_seq, head.last_seq);
+    assert_eq!(after.last_hash, head.last_hash);
+    assert_eq!(after.first_stored, Some(3));
+    let next = store
+        .append_audit(ChainAlgorithm::Sm3, &[audit_body("after-prune", 0)])
+        .await
+        .unwrap();
+    assert_eq!(next[0].seq, head.last_seq + 1);
+    assert_eq!(Some(next[0].prev_hash.clone()), head.last_hash);
 }

@@ -35,11 +35,18 @@ impl Migration {
 }
 
 /// Every migration, in version order.
-pub static MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "keystore",
-    sql: include_str!("../migrations/0001_keystore.sql"),
-}];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "keystore",
+        sql: include_str!("../migrations/0001_keystore.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "audit",
+        sql: include_str!("../migrations/0002_audit.sql"),
+    },
+];
 
 /// Key of the PostgreSQL advisory lock held while migrating ("yaoshi" + 1).
 const PG_MIGRATION_LOCK: i64 = 0x0079_616f_7368_6901;

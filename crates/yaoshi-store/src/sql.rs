@@ -12,8 +12,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Decode, Executor, Row, Type};
+use yaoshi_core::audit::chain::{ChainAlgorithm, Digest, GENESIS, entry_hash};
 use yaoshi_core::store::{
-    KeyChange, KeyRecord, NamespaceRecord, Store, StoreError, StoreResult, VersionRecord,
+    AuditAppend, AuditHead, AuditRow, CheckpointRow, KeyChange, KeyRecord, NamespaceRecord, Store,
+    StoreError, StoreResult, VersionRecord,
 };
 
 use crate::backend::{Backend, SQLITE_BUSY_TIMEOUT_MS, Target};
@@ -271,7 +273,85 @@ async fn apply_in(conn: &mut AnyConnection, change: &KeyChange) -> StoreResult<(
             .await
             .map_err(db)?;
     }
+    if let Some((algorithm, record)) = &change.audit {
+        append_in(conn, *algorithm, std::slice::from_ref(record)).await?;
+    }
     Ok(())
+}
+
+/// Appends audit records inside the caller's write transaction.
+///
+/// The head row is locked first (an UPDATE that changes nothing), then the
+/// records are chained from it and the head moves to the last one.
+async fn append_in(
+    conn: &mut AnyConnection,
+    algorithm: ChainAlgorithm,
+    records: &[AuditAppend],
+) -> StoreResult<Vec<AuditRow>> {
+    let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    let mut seq: i64 = col(&head, "seq")?;
+    let mut prev: Digest = match col::<Option<Vec<u8>>>(&head, "hash")? {
+        None => GENESIS,
+        Some(h) => h
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("audit head hash is not 32 bytes".into()))?,
+    };
+    let mut rows = Vec::with_capacity(records.len());
+    for r in records {
+        seq += 1;
+        let position = u64::try_from(seq)
+            .map_err(|_| StoreError::Corrupt("audit sequence number is negative".into()))?;
+        let hash = entry_hash(algorithm, position, &prev, &r.body);
+        sqlx::query(
+            "INSERT INTO audit_records (seq, time, prev_hash, hash, body) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(seq)
+        .bind(r.time)
+        .bind(prev.as_slice())
+        .bind(hash.as_slice())
+        .bind(r.body.as_slice())
+        .execute(&mut *conn)
+        .await
+        .map_err(unique_as(StoreError::Conflict))?;
+        rows.push(AuditRow {
+            seq,
+            time: r.time,
+            prev_hash: prev.to_vec(),
+            hash: hash.to_vec(),
+            body: r.body.clone(),
+        });
+        prev = hash;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(prev.as_slice())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(rows)
+}
+
+fn audit_from(row: &AnyRow) -> StoreResult<AuditRow> {
+    Ok(AuditRow {
+        seq: col(row, "seq")?,
+        time: col(row, "time")?,
+        prev_hash: col(row, "prev_hash")?,
+        hash: col(row, "hash")?,
+        body: col(row, "body")?,
+    })
+}
+
+fn checkpoint_from(row: &AnyRow) -> StoreResult<CheckpointRow> {
+    Ok(CheckpointRow {
+        tree_size: col(row, "tree_size")?,
+        time: col(row, "time")?,
+        body: col(row, "body")?,
+        frontier: col(row, "frontier")?,
+    })
 }
 
 #[async_trait]
@@ -457,5 +537,128 @@ impl Store for SqlStore {
                 Err(e)
             }
         }
+    }
+
+    async fn append_audit(
+        &self,
+        algorithm: ChainAlgorithm,
+        records: &[AuditAppend],
+    ) -> StoreResult<Vec<AuditRow>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self
+            .pool
+            .begin_with(self.backend.begin_write())
+            .await
+            .map_err(db)?;
+        match append_in(&mut tx, algorithm, records).await {
+            Ok(rows) => {
+                tx.commit().await.map_err(db)?;
+                Ok(rows)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn read_audit(&self, from: i64, limit: i64) -> StoreResult<Vec<AuditRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, time, prev_hash, hash, body FROM audit_records \
+             WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(from)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn read_audit_between(
+        &self,
+        start: i64,
+        end: i64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, time, prev_hash, hash, body FROM audit_records \
+             WHERE seq > $1 AND time >= $2 AND time < $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(after)
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn audit_head(&self) -> StoreResult<AuditHead> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let first: Option<i64> = sqlx::query_scalar("SELECT min(seq) FROM audit_records")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(AuditHead {
+            last_seq: col(&head, "seq")?,
+            last_hash: col(&head, "hash")?,
+            first_stored: first,
+        })
+    }
+
+    async fn insert_checkpoint(&self, checkpoint: &CheckpointRow) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO audit_checkpoints (tree_size, time, body, frontier) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(checkpoint.tree_size)
+        .bind(checkpoint.time)
+        .bind(checkpoint.body.as_slice())
+        .bind(checkpoint.frontier.as_slice())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn latest_checkpoint(&self) -> StoreResult<Option<CheckpointRow>> {
+        let row = sqlx::query(
+            "SELECT tree_size, time, body, frontier FROM audit_checkpoints \
+             ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(checkpoint_from).transpose()
+    }
+
+    async fn list_checkpoints(&self, from: i64, limit: i64) -> StoreResult<Vec<CheckpointRow>> {
+        let rows = sqlx::query(
+            "SELECT tree_size, time, body, frontier FROM audit_checkpoints \
+             WHERE tree_size >= $1 ORDER BY tree_size LIMIT $2",
+        )
+        .bind(from)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(checkpoint_from).collect()
+    }
+
+    async fn prune_audit(&self, below: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM audit_records WHERE seq < $1")
+            .bind(below)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
     }
 }

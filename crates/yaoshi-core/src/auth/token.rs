@@ -76,6 +76,20 @@ impl TokenKey {
         Ok(Self { secret, hash })
     }
 
+    /// The keyed hash of a sensitive request input for the audit log,
+    /// `hmac-sha256:<hex>` or `hmac-sm3:<hex>`. Keyed with a subkey of the
+    /// token-hashing key, so equal inputs can be correlated by whoever holds
+    /// the deployment but not guessed from the log.
+    pub(crate) fn audit_hmac(&self, value: &[u8]) -> String {
+        let subkey = mac::hmac(self.hash, self.secret.expose(), b"yaoshi audit input key v1");
+        let tag = mac::hmac(self.hash, &subkey, value);
+        let name = match self.hash {
+            HashAlgorithm::Sm3 => "sm3",
+            _ => "sha256",
+        };
+        format!("hmac-{name}:{}", hex::encode(tag))
+    }
+
     /// The entry a token's record is stored in.
     pub(crate) fn record_entry(&self, token: &str) -> String {
         let tag = mac::hmac(self.hash, self.secret.expose(), token.as_bytes());

@@ -145,14 +145,18 @@ impl Kms {
                 updated_at: now(),
                 ..current.record.clone()
             };
-            let change = KeyChange {
+            let mut change = KeyChange {
                 key: record,
                 expected_generation: Some(current.record.generation),
                 put_versions: planned.put_versions,
                 delete_versions_below: planned.delete_versions_below,
                 erase_all_material: planned.erase_all_material,
+                audit: None,
             };
-            match self.store.apply(&change).await.map_err(conflict(name)) {
+            self.attach_audit(&mut change).await?;
+            let applied = self.store.apply(&change).await;
+            self.after_audited_change(&change, &applied);
+            match applied.map_err(conflict(name)) {
                 Ok(()) => {
                     if planned.erase_all_material {
                         self.cache.remove_key(&change.key.id, None);
@@ -278,14 +282,18 @@ impl Kms {
             created_at,
             updated_at: created_at,
         };
-        let change = KeyChange {
+        let mut change = KeyChange {
             key: record,
             expected_generation: None,
             put_versions: versions,
             delete_versions_below: None,
             erase_all_material: false,
+            audit: None,
         };
-        self.store.apply(&change).await.map_err(conflict(name))?;
+        self.attach_audit(&mut change).await?;
+        let applied = self.store.apply(&change).await;
+        self.after_audited_change(&change, &applied);
+        applied.map_err(conflict(name))?;
         Ok(KeyInfo::from(&KeyHandle::from_record(change.key)?))
     }
 

@@ -14,6 +14,7 @@
 //! data is cached in memory: unsealed versions (by key id and version) and
 //! namespace KEKs.
 
+pub mod audit_ops;
 pub mod auth_ops;
 pub mod encryption;
 pub mod export;
@@ -50,6 +51,8 @@ pub struct KmsOptions {
     pub default_key_type: KeyType,
     /// Name of the compliance profile recorded on new keys.
     pub profile: String,
+    /// How this node writes its audit log.
+    pub audit: crate::audit::AuditSettings,
 }
 
 impl Default for KmsOptions {
@@ -59,6 +62,7 @@ impl Default for KmsOptions {
             cache_capacity: DEFAULT_CAPACITY,
             default_key_type: KeyType::Aes256Gcm96,
             profile: "default".into(),
+            audit: crate::audit::AuditSettings::default(),
         }
     }
 }
@@ -130,6 +134,10 @@ pub struct Kms {
     wrapping_keys: Mutex<HashMap<(String, &'static str), Arc<import::WrappingKey>>>,
     /// Type of each recently read key, for front ends' metrics labels.
     key_types: Mutex<lru::LruCache<(String, String), KeyType>>,
+    /// The node's audit writer.
+    audit_log: crate::audit::log::AuditLog,
+    /// The deployment's audit configuration, once read.
+    audit_config: Mutex<Option<audit_ops::AuditConfig>>,
 }
 
 /// How many key types [`Kms::recent_key_type`] remembers.
@@ -161,7 +169,10 @@ impl Kms {
     /// A sealed service over `store`.
     pub fn new(store: Arc<dyn Store>, options: KmsOptions) -> Self {
         let cache = MaterialCache::new(options.cache_capacity);
+        let audit_log = crate::audit::log::AuditLog::new(store.clone(), options.audit.clone());
         Self {
+            audit_log,
+            audit_config: Mutex::new(None),
             store,
             options,
             state: RwLock::new(SealState::Sealed {

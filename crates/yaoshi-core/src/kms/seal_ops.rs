@@ -228,6 +228,7 @@ impl Kms {
         {
             return Err(KmsError::AlreadyInitialized);
         }
+        self.ensure_audit_config(barrier).await?;
         self.bootstrap(&token_key, &sealed_token_key, &root_token)
             .await?;
         if !matches!(request.seal, InitSeal::Shamir { .. }) {
@@ -298,6 +299,15 @@ impl Kms {
                 )
             })?;
         TokenKey::new(root.open(token_key_binding(), &sealed)?, barrier)
+    }
+
+    /// Loads what an unsealed node needs with the recovered root key, then
+    /// unseals.
+    async fn open_deployment(&self, root: BarrierKey, barrier: BarrierAlgorithm) -> KmsResult<()> {
+        let token_key = self.load_token_key(&root, barrier).await?;
+        self.ensure_audit_config(barrier).await?;
+        self.become_unsealed(root, barrier, token_key);
+        Ok(())
     }
 
     fn become_unsealed(&self, root: BarrierKey, barrier: BarrierAlgorithm, token_key: TokenKey) {
@@ -372,8 +382,7 @@ impl Kms {
                 KmsError::invalid("unseal failed: the shares do not combine to the root key")
             })?;
             let key = Self::verify_root(&config, &root)?;
-            let token_key = self.load_token_key(&key, config.barrier).await?;
-            self.become_unsealed(key, config.barrier, token_key);
+            self.open_deployment(key, config.barrier).await?;
         }
         self.seal_status().await
     }
@@ -409,8 +418,7 @@ impl Kms {
         };
         let root = wrapper.unwrap(&wrapped)?;
         let key = Self::verify_root(&config, &root)?;
-        let token_key = self.load_token_key(&key, config.barrier).await?;
-        self.become_unsealed(key, config.barrier, token_key);
+        self.open_deployment(key, config.barrier).await?;
         self.seal_status().await
     }
 

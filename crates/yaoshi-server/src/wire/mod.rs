@@ -219,6 +219,7 @@ impl From<KmsError> for ApiError {
             KmsError::PermissionDenied => Self::permission_denied(),
             KmsError::Conflict(_) => Self::new(409, e.to_string()),
             KmsError::Store(StoreError::Unavailable(_)) => Self::new(503, e.to_string()),
+            KmsError::AuditUnavailable(_) => Self::new(503, e.to_string()),
             _ if e.is_client_error() => Self::bad_request(e.to_string()),
             _ => Self::new(500, e.to_string()),
         }

@@ -1,0 +1,135 @@
+//! The service's side of the audit trail: the deployment's audit
+//! configuration, appending a request's record (fail-closed), and the record
+//! that commits with a key change.
+
+use super::{Kms, lock};
+use crate::audit::chain::ChainAlgorithm;
+use crate::audit::{AuditHealth, AuditRecord, Outcome, RequestAudit};
+use crate::barrier::BarrierAlgorithm;
+use crate::error::{KmsError, KmsResult};
+use crate::store::{AuditAppend, KeyChange, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// Entry holding the deployment's audit configuration (public data).
+pub(crate) const AUDIT_CONFIG_ENTRY: &str = "audit/config";
+
+/// How a deployment's audit log is hashed; fixed at init.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditConfig {
+    /// Hash of the chain and the Merkle tree.
+    pub hash_algorithm: ChainAlgorithm,
+}
+
+impl Kms {
+    /// The deployment's audit configuration; `None` before init.
+    pub async fn audit_config(&self) -> KmsResult<Option<AuditConfig>> {
+        if let Some(c) = lock(&self.audit_config).clone() {
+            return Ok(Some(c));
+        }
+        let Some(bytes) = self.store.get_entry(AUDIT_CONFIG_ENTRY).await? else {
+            return Ok(None);
+        };
+        let config: AuditConfig = serde_json::from_slice(&bytes)
+            .map_err(|_| KmsError::Internal("stored audit configuration is corrupt".into()))?;
+        *lock(&self.audit_config) = Some(config.clone());
+        Ok(Some(config))
+    }
+
+    /// Writes the audit configuration if the deployment has none yet (at
+    /// init, and on unseal of a deployment initialised before audit existed).
+    pub(crate) async fn ensure_audit_config(&self, barrier: BarrierAlgorithm) -> KmsResult<()> {
+        let config = AuditConfig {
+            hash_algorithm: match barrier {
+                BarrierAlgorithm::Sm4Gcm => ChainAlgorithm::Sm3,
+                BarrierAlgorithm::Aes256Gcm => ChainAlgorithm::Sha256,
+            },
+        };
+        let bytes = serde_json::to_vec(&config)
+            .map_err(|_| KmsError::Internal("audit configuration did not serialise".into()))?;
+        self.store.insert_entry(AUDIT_CONFIG_ENTRY, &bytes).await?;
+        Ok(())
+    }
+
+    /// Appends a request's record durably and returns its sequence number
+    /// (`None` before init: there is no log yet). Fails with
+    /// [`KmsError::AuditUnavailable`] when the log cannot be written; the
+    /// caller must then not serve the request.
+    pub async fn record_audit(&self, record: &AuditRecord) -> KmsResult<Option<i64>> {
+        let config = match self.audit_config().await {
+            Ok(c) => c,
+            Err(e) => return Err(KmsError::AuditUnavailable(e.to_string())),
+        };
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        let append = AuditAppend {
+            time: record.time_ms.div_euclid(1000),
+            body: record.to_bytes(),
+        };
+        self.audit_log
+            .append(config.hash_algorithm, append)
+            .await
+            .map(Some)
+            .map_err(|e| KmsError::AuditUnavailable(e.to_string()))
+    }
+
+    /// Whether this node can write its audit log.
+    pub fn audit_health(&self) -> AuditHealth {
+        self.audit_log.health()
+    }
+
+    /// This node's name in audit records.
+    pub fn node_name(&self) -> &str {
+        &self.audit_log.settings().node
+    }
+
+    /// The keyed hash of a sensitive input for an audit record; `None`
+    /// while sealed (the key is under the barrier).
+    pub fn audit_input_hmac(&self, value: &[u8]) -> Option<String> {
+        self.unsealed().ok().map(|u| u.token_key.audit_hmac(value))
+    }
+
+    /// Attaches the current request's record to `change`, so it commits in
+    /// the change's transaction (once per request).
+    pub(crate) async fn attach_audit(&self, change: &mut KeyChange) -> KmsResult<()> {
+        let Some(request) = RequestAudit::current() else {
+            return Ok(());
+        };
+        if request.committed() {
+            return Ok(());
+        }
+        let Some(config) = self.audit_config().await? else {
+            return Ok(());
+        };
+        let mut record = request.snapshot();
+        record.outcome = Outcome::Ok;
+        record.status = None;
+        record.error = None;
+        record.key.get_or_insert_with(|| change.key.name.clone());
+        if let Some(v) = change.put_versions.iter().map(|v| v.version).max() {
+            record.version = Some(v);
+        }
+        change.audit = Some((
+            config.hash_algorithm,
+            AuditAppend {
+                time: record.time_ms.div_euclid(1000),
+                body: record.to_bytes(),
+            },
+        ));
+        Ok(())
+    }
+
+    /// After a change was applied: marks its record committed and notes the
+    /// audit log's health.
+    pub(crate) fn after_audited_change(&self, change: &KeyChange, result: &Result<(), StoreError>) {
+        if change.audit.is_none() {
+            return;
+        }
+        self.audit_log.note_change(result);
+        if result.is_ok()
+            && let Some(request) = RequestAudit::current()
+        {
+            request.mark_committed();
+        }
+    }
+}
