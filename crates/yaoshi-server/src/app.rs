@@ -6,12 +6,13 @@
 use crate::metrics::Metrics;
 use crate::wire::params::decode_path_segment;
 use crate::wire::{ApiError, ApiResult, Call, Op, Params, Reply};
-use crate::{auth_token, sys, transit};
+use crate::{audit_trail, auth_token, sys, transit};
 use axum::Router;
 use axum::body::{Body, HttpBody};
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -55,9 +56,21 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
     let mut route = Route {
         operation: "unknown".into(),
     };
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string());
     let (call, result) = match decode(request, &request_id, state.body_timeout).await {
         Ok(call) => {
-            let result = dispatch(&state, &call, &mut route).await;
+            let result = match audit_trail::begin(&state.kms, &call, client) {
+                Some(audit) => {
+                    let result = audit.scope(dispatch(&state, &call, &mut route)).await;
+                    let key_type = call.key_type.get().copied();
+                    audit_trail::finish(&state.kms, &audit, &route.operation, key_type, result)
+                        .await
+                }
+                None => dispatch(&state, &call, &mut route).await,
+            };
             (Some(call), result)
         }
         Err(e) => (None, Err(e)),

@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit_trail;
 pub mod auth_token;
 pub mod listener;
 pub mod metrics;

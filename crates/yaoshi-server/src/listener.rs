@@ -64,6 +64,7 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let Some(tls) = tls else {
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         return axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = shutdown.wait_for(|s| *s).await;
@@ -73,7 +74,7 @@ pub async fn serve(
     let acceptor = TlsAcceptor::from(Arc::new(tls));
     let mut connections = tokio::task::JoinSet::new();
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -84,7 +85,9 @@ pub async fn serve(
             _ = shutdown.wait_for(|s| *s) => break,
         };
         let acceptor = acceptor.clone();
-        let app = app.clone();
+        let app = app
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         connections.spawn(async move {
             let stream = match tokio::time::timeout(
                 std::time::Duration::from_secs(10),

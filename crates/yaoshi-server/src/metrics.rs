@@ -68,6 +68,17 @@ impl Metrics {
         });
     }
 
+    /// Records the audit writer's state: `yaoshi_audit_healthy` (0 means
+    /// requests are being refused), records, commits and failed records.
+    pub fn set_audit(&self, health: &yaoshi_core::audit::AuditHealth) {
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::gauge!("yaoshi_audit_healthy").set(if health.healthy { 1.0 } else { 0.0 });
+            metrics::gauge!("yaoshi_audit_records_written").set(health.records as f64);
+            metrics::gauge!("yaoshi_audit_commits").set(health.commits as f64);
+            metrics::gauge!("yaoshi_audit_failed_records").set(health.failures as f64);
+        });
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         self.recorder.handle().render()

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use futures_util::future::join_all;
 use yaoshi_core::audit::chain::{ChainAlgorithm, GENESIS, entry_hash};
 use yaoshi_core::store::{
-    AuditAppend, AuditRow, CheckpointRow, KeyChange, KeyRecord, NamespaceRecord, Store,
-    StoreError, VersionRecord,
+    AuditAppend, AuditRow, CheckpointRow, KeyChange, KeyRecord, NamespaceRecord, Store, StoreError,
+    VersionRecord,
 };
 
 /// An arbitrary creation time for test records.
@@ -861,7 +861,11 @@ fn assert_chain(rows: &[AuditRow], algorithm: ChainAlgorithm) {
     let mut prev = GENESIS.to_vec();
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.seq, i as i64 + 1, "sequence numbers are 1, 2, 3, ...");
-        assert_eq!(row.prev_hash, prev, "record {} chains to its predecessor", row.seq);
+        assert_eq!(
+            row.prev_hash, prev,
+            "record {} chains to its predecessor",
+            row.seq
+        );
         let p: [u8; 32] = row.prev_hash.clone().try_into().expect("32-byte hash");
         let expected = entry_hash(algorithm, row.seq as u64, &p, &row.body);
         assert_eq!(row.hash, expected.to_vec(), "record {} hash", row.seq);
@@ -879,10 +883,19 @@ pub async fn audit_append_and_read(store: &dyn Store) {
     assert_eq!(head.last_seq, 0, "a fresh store has an empty log");
     assert_eq!(head.last_hash, None);
     assert_eq!(head.first_stored, None);
-    assert_eq!(store.append_audit(ChainAlgorithm::Sm3, &[]).await.unwrap(), vec![]);
+    assert_eq!(
+        store.append_audit(ChainAlgorithm::Sm3, &[]).await.unwrap(),
+        vec![]
+    );
     let batch: Vec<AuditAppend> = (0..3).map(|i| audit_body("a", i)).collect();
-    let rows = store.append_audit(ChainAlgorithm::Sm3, &batch).await.unwrap();
-    assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let rows = store
+        .append_audit(ChainAlgorithm::Sm3, &batch)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     let more = store
         .append_audit(ChainAlgorithm::Sm3, &[audit_body("b", 7)])
         .await
@@ -899,9 +912,15 @@ pub async fn audit_append_and_read(store: &dyn Store) {
     assert_eq!(head.last_hash, Some(log[3].hash.clone()));
     assert_eq!(head.first_stored, Some(1));
     assert_eq!(store.read_audit(3, 1).await.unwrap(), vec![log[2].clone()]);
-    let window = store.read_audit_between(T0 + 1, T0 + 3, 0, 100).await.unwrap();
+    let window = store
+        .read_audit_between(T0 + 1, T0 + 3, 0, 100)
+        .await
+        .unwrap();
     assert_eq!(window.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2, 3]);
-    let after = store.read_audit_between(T0, T0 + 100, 2, 100).await.unwrap();
+    let after = store
+        .read_audit_between(T0, T0 + 100, 2, 100)
+        .await
+        .unwrap();
     assert_eq!(after.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4]);
 }
 
@@ -940,7 +959,10 @@ pub async fn audit_checkpoints(store: &dyn Store) {
     };
     assert!(store.insert_checkpoint(&cp(2)).await.unwrap());
     assert!(store.insert_checkpoint(&cp(5)).await.unwrap());
-    assert!(!store.insert_checkpoint(&cp(5)).await.unwrap(), "one per size");
+    assert!(
+        !store.insert_checkpoint(&cp(5)).await.unwrap(),
+        "one per size"
+    );
     assert!(store.insert_checkpoint(&cp(3)).await.unwrap());
     assert_eq!(store.latest_checkpoint().await.unwrap(), Some(cp(5)));
     let listed = store.list_checkpoints(3, 10).await.unwrap();

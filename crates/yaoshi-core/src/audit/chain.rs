@@ -46,7 +46,13 @@ impl ChainAlgorithm {
 
 /// Hash of record `seq` chained to `prev`.
 pub fn entry_hash(alg: ChainAlgorithm, seq: u64, prev: &Digest, body: &[u8]) -> Digest {
-    alg.hash(&[b"yaoshi-audit-entry-v1", &[0], &seq.to_be_bytes(), prev, body])
+    alg.hash(&[
+        b"yaoshi-audit-entry-v1",
+        &[0],
+        &seq.to_be_bytes(),
+        prev,
+        body,
+    ])
 }
 
 /// RFC 6962 leaf hash.

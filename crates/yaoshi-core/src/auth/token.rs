@@ -81,7 +81,11 @@ impl TokenKey {
     /// token-hashing key, so equal inputs can be correlated by whoever holds
     /// the deployment but not guessed from the log.
     pub(crate) fn audit_hmac(&self, value: &[u8]) -> String {
-        let subkey = mac::hmac(self.hash, self.secret.expose(), b"yaoshi audit input key v1");
+        let subkey = mac::hmac(
+            self.hash,
+            self.secret.expose(),
+            b"yaoshi audit input key v1",
+        );
         let tag = mac::hmac(self.hash, &subkey, value);
         let name = match self.hash {
             HashAlgorithm::Sm3 => "sm3",

@@ -132,6 +132,16 @@ impl Kms {
             .load_principal(&record.principal)
             .await?
             .ok_or(KmsError::PermissionDenied)?;
+        if let Some(audit) = crate::audit::RequestAudit::current() {
+            audit.update(|r| {
+                r.principal = Some(principal.name.clone());
+                r.roles = principal
+                    .roles
+                    .iter()
+                    .map(|role| role.name().to_string())
+                    .collect();
+            });
+        }
         Ok(Authenticated {
             principal,
             token: record.info(),

@@ -47,6 +47,7 @@ async fn metrics(state: &AppState, call: &Call) -> ApiResult<Reply> {
         }
     }
     state.metrics.set_sealed(state.kms.is_sealed());
+    state.metrics.set_audit(&state.kms.audit_health());
     Ok(Reply::text(
         "text/plain; version=0.0.4",
         state.metrics.render(),

@@ -155,10 +155,14 @@ pub async fn health(state: &AppState, call: &Call) -> ApiResult<Reply> {
             Some(_) => Err(ApiError::bad_request(format!("invalid {name}"))),
         }
     };
+    let audit = state.kms.audit_health();
     let status_code = if !status.initialized {
         code("uninitcode", 501)?
     } else if status.sealed {
         code("sealedcode", 503)?
+    } else if !audit.healthy {
+        // Fail-closed: a node that cannot write its audit log serves nothing.
+        503
     } else {
         code("activecode", 200)?
     };
@@ -172,6 +176,13 @@ pub async fn health(state: &AppState, call: &Call) -> ApiResult<Reply> {
         "server_time_utc": now,
         "version": VERSION,
     });
+    if !audit.healthy {
+        body["audit"] = json!({
+            "healthy": false,
+            "error": audit.error,
+            "failed_records": audit.failures,
+        });
+    }
     if !status.sealed {
         body["cluster_name"] = json!("yaoshi");
         body["cluster_id"] = json!(state.cluster_id);

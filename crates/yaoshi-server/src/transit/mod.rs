@@ -97,6 +97,7 @@ impl Ctx<'_> {
 /// Routes `rest` (the path after the mount) to its handler, and labels
 /// data operations with their key's type for metrics.
 pub async fn dispatch(ctx: &Ctx<'_>, rest: &[String]) -> ApiResult<Reply> {
+    crate::audit_trail::note_target(ctx.mount_path(), key_named(rest));
     let result = route(ctx, rest).await;
     if ctx.call.key_type.get().is_none() {
         let key = match rest {
@@ -110,6 +111,16 @@ pub async fn dispatch(ctx: &Ctx<'_>, rest: &[String]) -> ApiResult<Reply> {
         }
     }
     result
+}
+
+/// The key a Transit path names, if any.
+fn key_named(rest: &[String]) -> Option<&str> {
+    match rest {
+        [op, name, ..] if op == "keys" || op == "backup" || op == "restore" => Some(name),
+        [op, name, ..] if DATA_OPS.contains(&op.as_str()) => Some(name),
+        [op, _, name, ..] if op == "datakey" || op == "export" => Some(name),
+        _ => None,
+    }
 }
 
 /// Operations whose second path segment is the key name.

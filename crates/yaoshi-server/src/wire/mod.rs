@@ -165,6 +165,8 @@ pub struct ApiError {
     pub status: u16,
     /// Messages; empty for a plain 404.
     pub errors: Vec<String>,
+    /// The compliance-profile rule that refused the request, if one did.
+    pub profile_rule: Option<String>,
 }
 
 impl ApiError {
@@ -173,6 +175,7 @@ impl ApiError {
         Self {
             status,
             errors: vec![message.into()],
+            profile_rule: None,
         }
     }
 
@@ -186,6 +189,7 @@ impl ApiError {
         Self {
             status: 404,
             errors: Vec::new(),
+            profile_rule: None,
         }
     }
 

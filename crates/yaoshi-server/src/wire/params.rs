@@ -40,6 +40,11 @@ impl Params {
         }
     }
 
+    /// Every parameter, by name.
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+
     /// Adds query-string parameters (GET requests); body fields win.
     pub fn merge_query(&mut self, query: &str) {
         for (name, value) in form_pairs(query) {
