@@ -32,7 +32,9 @@ pub mod transit;
 pub mod wire;
 
 pub use server::{RunningServer, run, start};
-pub use settings::{DevSettings, LogFormat, ServerSettings, SettingsError, TlsSettings};
+pub use settings::{
+    AuditLogSettings, DevSettings, LogFormat, ServerSettings, SettingsError, TlsSettings,
+};
 
 /// Why the server stopped or could not start.
 #[derive(Debug, thiserror::Error)]

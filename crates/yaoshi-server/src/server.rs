@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
+use yaoshi_core::audit::AuditSettings;
 use yaoshi_core::kms::{InitRequest, InitSeal};
 use yaoshi_core::{Kms, KmsOptions};
 
@@ -75,7 +76,18 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         .await
         .map_err(|e| ServerError::Startup(format!("cannot open storage: {e}")))?;
     let storage_type = store.backend();
-    let kms = Arc::new(Kms::new(store, KmsOptions::default()));
+    let audit = &settings.audit;
+    let options = KmsOptions {
+        audit: AuditSettings {
+            node: audit.node.clone().unwrap_or_else(host_name),
+            group_commit: audit.group_commit,
+            checkpoint_every_records: audit.checkpoint_every_records,
+            checkpoint_interval_secs: audit.checkpoint_interval_secs,
+            ..AuditSettings::default()
+        },
+        ..KmsOptions::default()
+    };
+    let kms = Arc::new(Kms::new(store, options));
     let mut root_token = None;
     if let Some(dev) = &settings.dev {
         let status = kms
@@ -125,6 +137,16 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         shutdown,
         task,
     })
+}
+
+/// The machine's host name (the default node name in audit records).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "yaoshi".into())
 }
 
 /// Runs until Ctrl-C or SIGTERM; prints the address and, in dev mode, the

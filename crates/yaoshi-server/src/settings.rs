@@ -41,6 +41,46 @@ pub struct DevSettings {
     pub root_token: Option<String>,
 }
 
+/// How the node writes its audit log (`[audit]` in the settings file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditLogSettings {
+    /// This node's name in audit records (default: the host name).
+    #[serde(default)]
+    pub node: Option<String>,
+    /// Batch concurrent requests' records into one transaction (default
+    /// on; off means one transaction per request).
+    #[serde(default = "default_true")]
+    pub group_commit: bool,
+    /// Sign a checkpoint after this many new records.
+    #[serde(default = "default_checkpoint_records")]
+    pub checkpoint_every_records: u64,
+    /// ... or after this many seconds with new records.
+    #[serde(default = "default_checkpoint_secs")]
+    pub checkpoint_interval_secs: u64,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_checkpoint_records() -> u64 {
+    1000
+}
+fn default_checkpoint_secs() -> u64 {
+    60
+}
+
+impl Default for AuditLogSettings {
+    fn default() -> Self {
+        Self {
+            node: None,
+            group_commit: true,
+            checkpoint_every_records: default_checkpoint_records(),
+            checkpoint_interval_secs: default_checkpoint_secs(),
+        }
+    }
+}
+
 /// Everything a server needs to start.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +105,9 @@ pub struct ServerSettings {
     /// (Vault's default read timeout is 30 s too).
     #[serde(default = "default_body_timeout")]
     pub body_timeout_secs: u64,
+    /// Audit log writing.
+    #[serde(default)]
+    pub audit: AuditLogSettings,
 }
 
 fn default_body_timeout() -> u64 {
@@ -87,6 +130,7 @@ impl Default for ServerSettings {
             dev: None,
             log_format: LogFormat::Text,
             body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
+            audit: AuditLogSettings::default(),
         }
     }
 }
@@ -135,6 +179,12 @@ impl ServerSettings {
         if !(1..=3600).contains(&self.body_timeout_secs) {
             return Err(SettingsError::Invalid(
                 "body_timeout_secs must be between 1 and 3600".into(),
+            ));
+        }
+        if self.audit.checkpoint_every_records == 0 || self.audit.checkpoint_interval_secs == 0 {
+            return Err(SettingsError::Invalid(
+                "audit checkpoint_every_records and checkpoint_interval_secs must be at least 1"
+                    .into(),
             ));
         }
         if self.dev.is_none() && self.storage.is_none() {

@@ -499,6 +499,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1.0)]
         seconds: f64,
     },
+    /// Encrypt throughput over HTTP with the audit log written by group
+    /// commit vs one transaction per request (in-process server, SQLite).
+    Audit {
+        /// Seconds to run each mode (0.1 to 120).
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Concurrent clients (1 to 512).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_audit;
 mod cli;
 mod client;
 mod commands;
@@ -16,20 +17,43 @@ use error::{CliError, EXIT_OK};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// `yaoshi bench crypto`.
+/// `yaoshi bench crypto` and `yaoshi bench audit`.
 fn bench_command(what: cli::BenchCommand, json: bool) -> Result<u8, CliError> {
-    let cli::BenchCommand::Crypto { seconds } = what;
-    if !(0.05..=30.0).contains(&seconds) {
-        return Err(CliError::Usage(
-            "--seconds must be between 0.05 and 30".into(),
-        ));
-    }
-    let results = bench::run(Duration::from_secs_f64(seconds))
-        .map_err(|e| CliError::Other(format!("benchmark failed: {e}")))?;
-    if json {
-        output::line(&bench::to_json(&results))?;
-    } else {
-        output::write_stdout(bench::to_table(&results).as_bytes())?;
+    match what {
+        cli::BenchCommand::Crypto { seconds } => {
+            if !(0.05..=30.0).contains(&seconds) {
+                return Err(CliError::Usage(
+                    "--seconds must be between 0.05 and 30".into(),
+                ));
+            }
+            let results = bench::run(Duration::from_secs_f64(seconds))
+                .map_err(|e| CliError::Other(format!("benchmark failed: {e}")))?;
+            if json {
+                output::line(&bench::to_json(&results))?;
+            } else {
+                output::write_stdout(bench::to_table(&results).as_bytes())?;
+            }
+        }
+        cli::BenchCommand::Audit {
+            seconds,
+            concurrency,
+        } => {
+            if !(0.1..=120.0).contains(&seconds) || !(1..=512).contains(&concurrency) {
+                return Err(CliError::Usage(
+                    "--seconds must be 0.1 to 120 and --concurrency 1 to 512".into(),
+                ));
+            }
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
+            let runs = runtime
+                .block_on(bench_audit::run(seconds, concurrency))
+                .map_err(|e| CliError::Other(format!("benchmark failed: {e}")))?;
+            if json {
+                output::line(&bench_audit::to_json(&runs).to_string())?;
+            } else {
+                output::write_stdout(bench_audit::to_table(&runs, concurrency).as_bytes())?;
+            }
+        }
     }
     Ok(EXIT_OK)
 }
