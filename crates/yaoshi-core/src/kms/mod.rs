@@ -15,6 +15,7 @@
 //! namespace KEKs.
 
 pub mod audit_ops;
+pub mod approvals;
 pub mod auth_ops;
 pub mod encryption;
 pub mod export;
