@@ -164,10 +164,16 @@ fn reject_extra(present: bool, kind: &str) -> Result<(), AuditError> {
     }
 }
 
-/// Parses one line (without its line break). Strict: unknown, duplicate,
+/// Parses one line (without its line break). Strict: surrounding whitespace,
+/// unknown, duplicate,
 /// missing or misplaced fields, non-canonical hex and an unknown `type` are
 /// errors.
 pub fn parse_line(line: &str) -> Result<ExportLine, AuditError> {
+    if !line.starts_with('{') || !line.ends_with('}') {
+        return Err(malformed(
+            "a line must be one JSON object with nothing before or after it",
+        ));
+    }
     let l: LineIn<'_> =
         serde_json::from_str(line).map_err(|e| malformed(format!("not a valid line: {e}")))?;
     match l.kind.as_str() {

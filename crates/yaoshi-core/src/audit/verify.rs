@@ -298,6 +298,17 @@ impl ChainVerifier {
         cp.verify(key)
             .map_err(|e| fail(here, format!("checkpoint does not verify: {e}")))?;
         self.check_algorithm(cp, here)?;
+        if cp.tree_size > self.last_seq() {
+            let missing = self.next_seq;
+            return Err(fail(
+                Some(missing),
+                format!(
+                    "expected sequence {missing} before the checkpoint for tree size {}: \
+                     a record is missing",
+                    cp.tree_size
+                ),
+            ));
+        }
         if cp.tree_size != self.last_seq() {
             return Err(fail(
                 here,
