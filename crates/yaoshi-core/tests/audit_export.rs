@@ -33,7 +33,11 @@ fn setups() -> Vec<(ChainAlgorithm, AuditSigningKey)> {
     ]
 }
 
-fn verify(lines: &[String], key: &AuditPublicKey, earlier: Option<&Checkpoint>) -> Result<VerifyReport, VerifyFailure> {
+fn verify(
+    lines: &[String],
+    key: &AuditPublicKey,
+    earlier: Option<&Checkpoint>,
+) -> Result<VerifyReport, VerifyFailure> {
     verify_export(join(lines).as_bytes(), key, earlier)
 }
 
@@ -119,7 +123,11 @@ fn editing_any_byte_of_a_record_body_is_detected() {
                     continue; // multi-byte characters: edited below as a whole
                 }
                 let mut bytes = line.clone().into_bytes();
-                bytes[start + pos] = if bytes[start + pos] == b'x' { b'y' } else { b'x' };
+                bytes[start + pos] = if bytes[start + pos] == b'x' {
+                    b'y'
+                } else {
+                    b'x'
+                };
                 let mut tampered = lines.clone();
                 tampered[idx] = String::from_utf8(bytes).unwrap();
                 let f = verify(&tampered, &pk, None).expect_err("edit must be detected");
@@ -143,7 +151,13 @@ fn deleted_and_swapped_lines_are_detected() {
         for seq in [1, 5, 10, 11, 49] {
             let mut tampered = lines.clone();
             tampered.remove(line_of(&lines, seq));
-            expect_fail(&tampered, &pk, None, Some(seq), &format!("expected sequence {seq}"));
+            expect_fail(
+                &tampered,
+                &pk,
+                None,
+                Some(seq),
+                &format!("expected sequence {seq}"),
+            );
         }
         // The header.
         let f = expect_fail(&lines[1..], &pk, None, None, "header");
@@ -152,7 +166,13 @@ fn deleted_and_swapped_lines_are_detected() {
         for (a, b) in [(3, 4), (12, 37), (1, 50)] {
             let mut tampered = lines.clone();
             tampered.swap(line_of(&lines, a), line_of(&lines, b));
-            expect_fail(&tampered, &pk, None, Some(a), &format!("expected sequence {a}"));
+            expect_fail(
+                &tampered,
+                &pk,
+                None,
+                Some(a),
+                &format!("expected sequence {a}"),
+            );
         }
         // A duplicated record.
         let mut tampered = lines.clone();
@@ -162,7 +182,13 @@ fn deleted_and_swapped_lines_are_detected() {
         // checkpoint after it no longer matches.
         let mut tampered = lines.clone();
         tampered.remove(line_of(&lines, N));
-        expect_fail(&tampered, &pk, None, Some(N), "expected sequence 50 before the checkpoint");
+        expect_fail(
+            &tampered,
+            &pk,
+            None,
+            Some(N),
+            "expected sequence 50 before the checkpoint",
+        );
     }
 }
 
@@ -192,7 +218,13 @@ fn changed_prev_is_detected() {
         expect_fail(&tampered, &pk, None, Some(20), "root does not match");
         // Without the checkpoint line, record 21's prev does.
         tampered.remove(line_of(&tampered, 20) + 1);
-        expect_fail(&tampered, &pk, None, Some(21), "prev does not equal the hash of sequence 20");
+        expect_fail(
+            &tampered,
+            &pk,
+            None,
+            Some(21),
+            "prev does not equal the hash of sequence 20",
+        );
     }
 }
 
@@ -219,11 +251,13 @@ fn checkpoints_signed_by_another_key_are_rejected() {
         let idx = line_of(&lines, 30) + 1;
         let mut tampered = lines.clone();
         tampered[idx] = checkpoint_line(
-            &key.sign_checkpoint(alg, 30, &log.root_at(29), &log.head_at(30), 0).unwrap(),
+            &key.sign_checkpoint(alg, 30, &log.root_at(29), &log.head_at(30), 0)
+                .unwrap(),
         );
         expect_fail(&tampered, &pk, None, Some(30), "root does not match");
         tampered[idx] = checkpoint_line(
-            &key.sign_checkpoint(alg, 30, &log.root_at(30), &log.head_at(29), 0).unwrap(),
+            &key.sign_checkpoint(alg, 30, &log.root_at(30), &log.head_at(29), 0)
+                .unwrap(),
         );
         expect_fail(&tampered, &pk, None, Some(30), "head does not match");
         let other_hash = match alg {
@@ -231,7 +265,8 @@ fn checkpoints_signed_by_another_key_are_rejected() {
             ChainAlgorithm::Sha256 => ChainAlgorithm::Sm3,
         };
         tampered[idx] = checkpoint_line(
-            &key.sign_checkpoint(other_hash, 30, &log.root_at(30), &log.head_at(30), 0).unwrap(),
+            &key.sign_checkpoint(other_hash, 30, &log.root_at(30), &log.head_at(30), 0)
+                .unwrap(),
         );
         expect_fail(&tampered, &pk, None, Some(30), "hash algorithm");
         // A checkpoint moved after a later record.
@@ -274,18 +309,40 @@ fn truncation_below_a_saved_checkpoint_is_detected() {
         );
         assert_eq!(f.line, tampered.len() + 1);
         // Truncated to nothing but the header.
-        expect_fail(&lines[..1], &pk, Some(&earlier), Some(1), "file ends at sequence 0");
+        expect_fail(
+            &lines[..1],
+            &pk,
+            Some(&earlier),
+            Some(1),
+            "file ends at sequence 0",
+        );
         // A forked log (same length, one record differs) does not extend it.
         let mut fork = Log::new(alg, 0);
         for (i, body) in log.bodies.iter().enumerate() {
-            fork.append(if i == 35 { body.replace("ok", "denied") } else { body.clone() });
+            fork.append(if i == 35 {
+                body.replace("ok", "denied")
+            } else {
+                body.clone()
+            });
         }
         let fork_lines = fork.export(&key, 1, 10);
         assert!(verify(&fork_lines, &pk, None).is_ok());
-        expect_fail(&fork_lines, &pk, Some(&earlier), Some(40), "does not extend the saved checkpoint");
+        expect_fail(
+            &fork_lines,
+            &pk,
+            Some(&earlier),
+            Some(40),
+            "does not extend the saved checkpoint",
+        );
         // A saved checkpoint by another key is refused.
         let other = AuditSigningKey::generate(SignatureAlgorithm::EcdsaP256).unwrap();
-        expect_fail(&lines, &pk, Some(&log.checkpoint(&other, 40)), Some(40), "saved checkpoint does not verify");
+        expect_fail(
+            &lines,
+            &pk,
+            Some(&log.checkpoint(&other, 40)),
+            Some(40),
+            "saved checkpoint does not verify",
+        );
     }
 }
 
@@ -306,7 +363,13 @@ fn export_starting_later_verifies_with_its_frontier() {
             let r = verify(&lines, &pk, Some(&log.checkpoint(&key, size))).unwrap();
             assert_eq!(r.extends_checkpoint, Some(size));
         }
-        expect_fail(&lines, &pk, Some(&log.checkpoint(&key, 10)), Some(10), "before this export's start");
+        expect_fail(
+            &lines,
+            &pk,
+            Some(&log.checkpoint(&key, 10)),
+            Some(10),
+            "before this export's start",
+        );
         // A checkpoint at from - 1 placed right after the header works too.
         let mut with_start = lines.clone();
         with_start.insert(1, checkpoint_line(&log.checkpoint(&key, 22)));
@@ -315,13 +378,23 @@ fn export_starting_later_verifies_with_its_frontier() {
         let mut frontier = Frontier::from_leaves(alg, &log.leaves[..22]);
         frontier.nodes[0] = digest_to_hex(&[1; 32]);
         let mut tampered = lines.clone();
-        tampered[0] = header_line(&ExportHeader { hash_algorithm: alg, from: 23, frontier });
+        tampered[0] = header_line(&ExportHeader {
+            hash_algorithm: alg,
+            from: 23,
+            frontier,
+        });
         expect_fail(&tampered, &pk, None, Some(30), "root does not match");
         // A forged anchor (prev of the first record) is caught too.
         let mut tampered = lines.clone();
         let body = &log.bodies[22];
         let prev = [9u8; 32];
-        tampered[1] = record_line(23, &prev, &entry_hash(alg, 23, &prev, body.as_bytes()), body.as_bytes()).unwrap();
+        tampered[1] = record_line(
+            23,
+            &prev,
+            &entry_hash(alg, 23, &prev, body.as_bytes()),
+            body.as_bytes(),
+        )
+        .unwrap();
         expect_fail(&tampered, &pk, None, Some(24), "prev");
     }
 }
@@ -330,7 +403,11 @@ fn export_starting_later_verifies_with_its_frontier() {
 fn empty_log_is_valid() {
     for (alg, key) in setups() {
         let pk = key.public_key();
-        let header = header_line(&ExportHeader { hash_algorithm: alg, from: 1, frontier: Frontier::new() });
+        let header = header_line(&ExportHeader {
+            hash_algorithm: alg,
+            from: 1,
+            frontier: Frontier::new(),
+        });
         let report = verify(std::slice::from_ref(&header), &pk, None).unwrap();
         assert_eq!(report.records, 0);
         assert_eq!(report.first_seq, None);
@@ -340,7 +417,10 @@ fn empty_log_is_valid() {
         let cp = empty.checkpoint(&key, 0);
         let lines = vec![header.clone(), checkpoint_line(&cp)];
         let report = verify(&lines, &pk, Some(&cp)).unwrap();
-        assert_eq!((report.checkpoints, report.extends_checkpoint), (1, Some(0)));
+        assert_eq!(
+            (report.checkpoints, report.extends_checkpoint),
+            (1, Some(0))
+        );
         // No header at all is not an export.
         assert!(verify_export(&b""[..], &pk, None).is_err());
     }
@@ -356,7 +436,8 @@ fn chain_verifier_streams_without_a_file() {
     v.expect_checkpoint(&earlier, &pk).unwrap();
     for seq in 1..=30u64 {
         let i = seq as usize - 1;
-        v.record(seq, &log.prevs[i], &log.hashes[i], log.bodies[i].as_bytes()).unwrap();
+        v.record(seq, &log.prevs[i], &log.hashes[i], log.bodies[i].as_bytes())
+            .unwrap();
         if seq == 20 {
             v.checkpoint(&log.checkpoint(&key, 20), &pk).unwrap();
         }
@@ -367,7 +448,14 @@ fn chain_verifier_streams_without_a_file() {
     // With a known anchor, a later start checks the first prev.
     let frontier = Frontier::from_leaves(ChainAlgorithm::Sm3, &log.leaves[..10]);
     let mut v = ChainVerifier::new(ChainAlgorithm::Sm3, 11, frontier, Some([3; 32])).unwrap();
-    let f = v.record(11, &log.prevs[10], &log.hashes[10], log.bodies[10].as_bytes()).unwrap_err();
+    let f = v
+        .record(
+            11,
+            &log.prevs[10],
+            &log.hashes[10],
+            log.bodies[10].as_bytes(),
+        )
+        .unwrap_err();
     assert_eq!(f.seq, Some(11));
     // Frontier of the wrong size.
     assert!(ChainVerifier::new(ChainAlgorithm::Sm3, 5, Frontier::new(), None).is_err());
@@ -379,17 +467,33 @@ fn lines_round_trip_and_are_strict() {
     let alg = ChainAlgorithm::Sm3;
     let log = Log::new(alg, 3);
     let key = AuditSigningKey::generate(SignatureAlgorithm::Sm2).unwrap();
-    let header = ExportHeader { hash_algorithm: alg, from: 3, frontier: Frontier::from_leaves(alg, &log.leaves[..2]) };
+    let header = ExportHeader {
+        hash_algorithm: alg,
+        from: 3,
+        frontier: Frontier::from_leaves(alg, &log.leaves[..2]),
+    };
     let text = header_line(&header);
     assert!(text.starts_with(r#"{"type":"header","format":"yaoshi-audit-v1","hash_algorithm":"sm3","from":3,"frontier":{"size":2,"nodes":[""#));
     assert_eq!(parse_line(&text).unwrap(), ExportLine::Header(header));
-    let empty = header_line(&ExportHeader { hash_algorithm: alg, from: 1, frontier: Frontier::new() });
-    assert_eq!(empty, r#"{"type":"header","format":"yaoshi-audit-v1","hash_algorithm":"sm3","from":1,"frontier":{"size":0,"nodes":[]}}"#);
+    let empty = header_line(&ExportHeader {
+        hash_algorithm: alg,
+        from: 1,
+        frontier: Frontier::new(),
+    });
+    assert_eq!(
+        empty,
+        r#"{"type":"header","format":"yaoshi-audit-v1","hash_algorithm":"sm3","from":1,"frontier":{"size":0,"nodes":[]}}"#
+    );
 
     let line = log.record_line(2);
     assert_eq!(
         parse_line(&line).unwrap(),
-        ExportLine::Record { seq: 2, prev: log.prevs[1], hash: log.hashes[1], body: log.bodies[1].clone().into_bytes() }
+        ExportLine::Record {
+            seq: 2,
+            prev: log.prevs[1],
+            hash: log.hashes[1],
+            body: log.bodies[1].clone().into_bytes()
+        }
     );
     // Whitespace inside the body is kept byte for byte.
     let body = br#"{"a": [1, 2],  "b":"x\ny"}"#;
@@ -398,11 +502,30 @@ fn lines_round_trip_and_are_strict() {
         ExportLine::Record { body: got, .. } => assert_eq!(got, body),
         other => panic!("{other:?}"),
     }
-    for bad in [&b"{\"a\":1}\n"[..], b" {}", b"{} ", b"[1]", b"\"x\"", b"{", b"{}{}", b"{\"a\":\n1}", b"\xff"] {
-        assert!(matches!(record_line(1, &GENESIS, &GENESIS, bad), Err(AuditError::Malformed(_))), "{bad:?}");
+    for bad in [
+        &b"{\"a\":1}\n"[..],
+        b" {}",
+        b"{} ",
+        b"[1]",
+        b"\"x\"",
+        b"{",
+        b"{}{}",
+        b"{\"a\":\n1}",
+        b"\xff",
+    ] {
+        assert!(
+            matches!(
+                record_line(1, &GENESIS, &GENESIS, bad),
+                Err(AuditError::Malformed(_))
+            ),
+            "{bad:?}"
+        );
     }
     let cp = log.checkpoint(&key, 3);
-    assert_eq!(parse_line(&checkpoint_line(&cp)).unwrap(), ExportLine::Checkpoint(cp));
+    assert_eq!(
+        parse_line(&checkpoint_line(&cp)).unwrap(),
+        ExportLine::Checkpoint(cp)
+    );
 
     let z = "0".repeat(64);
     for bad in [
@@ -437,20 +560,31 @@ fn signing_key_round_trips_and_hides_secrets() {
         let key = AuditSigningKey::generate(alg).unwrap();
         assert_eq!(key.algorithm(), alg);
         let bytes = key.to_bytes();
-        assert_eq!(bytes.expose()[0], if alg == SignatureAlgorithm::Sm2 { 1 } else { 2 });
+        assert_eq!(
+            bytes.expose()[0],
+            if alg == SignatureAlgorithm::Sm2 { 1 } else { 2 }
+        );
         let again = AuditSigningKey::from_bytes(bytes.expose()).unwrap();
         assert_eq!(again.public_key(), key.public_key());
         let debug = format!("{key:?}");
-        assert!(debug.contains(&key.public_key().key_id()) && !debug.contains(&hex::encode(bytes.expose())));
+        assert!(
+            debug.contains(&key.public_key().key_id())
+                && !debug.contains(&hex::encode(bytes.expose()))
+        );
         let pem = key.public_key().to_pem().unwrap();
         let pk = AuditPublicKey::from_pem(&pem).unwrap();
         assert_eq!(pk.algorithm(), alg);
         assert_eq!(pk.key_id().len(), 16);
         assert_eq!(pk.key_id(), key.public_key().key_id());
-        let cp = key.sign_checkpoint(ChainAlgorithm::Sm3, 0, &[0; 32], &GENESIS, 5).unwrap();
+        let cp = key
+            .sign_checkpoint(ChainAlgorithm::Sm3, 0, &[0; 32], &GENESIS, 5)
+            .unwrap();
         cp.verify(&pk).unwrap();
         assert_eq!(cp.signature_algorithm, alg.name());
-        assert!(cp.signed_text().starts_with("yaoshi audit checkpoint v1\n0\n"));
+        assert!(
+            cp.signed_text()
+                .starts_with("yaoshi audit checkpoint v1\n0\n")
+        );
         assert!(AuditSigningKey::from_bytes(&[]).is_err());
         assert!(AuditSigningKey::from_bytes(&[9, 1, 2]).is_err());
         assert!(AuditSigningKey::from_bytes(&bytes.expose()[..20]).is_err());
@@ -458,10 +592,19 @@ fn signing_key_round_trips_and_hides_secrets() {
         wrong_tag[0] = 3 - wrong_tag[0];
         assert!(AuditSigningKey::from_bytes(&wrong_tag).is_err());
     }
-    assert!(AuditPublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err());
+    assert!(
+        AuditPublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+            .is_err()
+    );
     assert!(AuditPublicKey::from_pem("garbage").is_err());
-    assert_eq!(SignatureAlgorithm::from_name("sm2").unwrap(), SignatureAlgorithm::Sm2);
-    assert_eq!(SignatureAlgorithm::from_name("ecdsa-p256-sha256").unwrap(), SignatureAlgorithm::EcdsaP256);
+    assert_eq!(
+        SignatureAlgorithm::from_name("sm2").unwrap(),
+        SignatureAlgorithm::Sm2
+    );
+    assert_eq!(
+        SignatureAlgorithm::from_name("ecdsa-p256-sha256").unwrap(),
+        SignatureAlgorithm::EcdsaP256
+    );
     assert!(SignatureAlgorithm::from_name("rsa").is_err());
 }
 

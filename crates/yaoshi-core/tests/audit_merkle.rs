@@ -158,7 +158,14 @@ fn rfc6962_inclusion_proofs() {
         let proof = inclusion_proof(SHA, tree, index).unwrap();
         assert_eq!(proof, want, "PATH({index}, D[{size}])");
         let root = h(ROOTS[size as usize - 1]);
-        assert!(verify_inclusion(SHA, &leaves[index as usize], index, size, &want, &root));
+        assert!(verify_inclusion(
+            SHA,
+            &leaves[index as usize],
+            index,
+            size,
+            &want,
+            &root
+        ));
         // Corruptions (after transparency-dev's probes) all fail.
         let leaf = leaves[index as usize];
         assert!(!verify_inclusion(SHA, &leaf, index + 1, size, &want, &root));
@@ -167,8 +174,22 @@ fn rfc6962_inclusion_proofs() {
         }
         assert!(!verify_inclusion(SHA, &leaf, index ^ 2, size, &want, &root) || index ^ 2 == index);
         assert!(!verify_inclusion(SHA, &leaf, index, size * 2, &want, &root));
-        assert!(!verify_inclusion(SHA, &h(EMPTY_ROOT), index, size, &want, &root));
-        assert!(!verify_inclusion(SHA, &leaf, index, size, &want, &h(EMPTY_ROOT)));
+        assert!(!verify_inclusion(
+            SHA,
+            &h(EMPTY_ROOT),
+            index,
+            size,
+            &want,
+            &root
+        ));
+        assert!(!verify_inclusion(
+            SHA,
+            &leaf,
+            index,
+            size,
+            &want,
+            &h(EMPTY_ROOT)
+        ));
         let mut longer = want.clone();
         longer.push(root);
         assert!(!verify_inclusion(SHA, &leaf, index, size, &longer, &root));
@@ -181,12 +202,26 @@ fn rfc6962_inclusion_proofs() {
             assert!(!verify_inclusion(SHA, &leaf, index, size, &bad, &root));
         }
         if !want.is_empty() {
-            assert!(!verify_inclusion(SHA, &leaf, index, size, &want[..want.len() - 1], &root));
+            assert!(!verify_inclusion(
+                SHA,
+                &leaf,
+                index,
+                size,
+                &want[..want.len() - 1],
+                &root
+            ));
         }
     }
     assert!(inclusion_proof(SHA, &leaves, 8).is_err());
     assert!(inclusion_proof(SHA, &[], 0).is_err());
-    assert!(!verify_inclusion(SHA, &leaves[0], 0, 0, &[], &h(EMPTY_ROOT)));
+    assert!(!verify_inclusion(
+        SHA,
+        &leaves[0],
+        0,
+        0,
+        &[],
+        &h(EMPTY_ROOT)
+    ));
 }
 
 #[test]
@@ -206,7 +241,14 @@ fn rfc6962_consistency_proofs() {
         assert!(!verify_consistency(SHA, old, new * 2, &r1, &r2, &want));
         assert!(!verify_consistency(SHA, old, new, &r2, &r1, &want));
         assert!(!verify_consistency(SHA, old, new, &r1, &r2, &[]));
-        assert!(!verify_consistency(SHA, old, new, &r1, &r2, &want[..want.len() - 1]));
+        assert!(!verify_consistency(
+            SHA,
+            old,
+            new,
+            &r1,
+            &r2,
+            &want[..want.len() - 1]
+        ));
         let mut longer = want.clone();
         longer.push(r2);
         assert!(!verify_consistency(SHA, old, new, &r1, &r2, &longer));
@@ -230,8 +272,14 @@ fn rfc6962_consistency_proofs() {
     assert!(!verify_consistency(SHA, 1, 2, &a, &b, &[]));
     assert!(!verify_consistency(SHA, 1, 1, &a, &a, &[a]));
     assert!(consistency_proof(SHA, &leaves[..3], 4).is_err());
-    assert_eq!(consistency_proof(SHA, &leaves, 0).unwrap(), Vec::<Digest>::new());
-    assert_eq!(consistency_proof(SHA, &leaves, 8).unwrap(), Vec::<Digest>::new());
+    assert_eq!(
+        consistency_proof(SHA, &leaves, 0).unwrap(),
+        Vec::<Digest>::new()
+    );
+    assert_eq!(
+        consistency_proof(SHA, &leaves, 8).unwrap(),
+        Vec::<Digest>::new()
+    );
 }
 
 #[test]
@@ -245,7 +293,11 @@ fn frontier_matches_root_for_every_size_up_to_300() {
             assert_eq!(frontier.size(), n as u64);
             assert_eq!(frontier.nodes.len(), n.count_ones() as usize);
             frontier.validate().unwrap();
-            assert_eq!(frontier.root(alg), merkle::root(alg, &leaves[..n]), "{alg} size {n}");
+            assert_eq!(
+                frontier.root(alg),
+                merkle::root(alg, &leaves[..n]),
+                "{alg} size {n}"
+            );
         }
     }
 }
@@ -285,8 +337,14 @@ fn sm3_and_sha256_differ() {
     assert_ne!(base, entry_hash(SHA, 2, &prev, b"{}"));
     assert_ne!(base, entry_hash(SHA, 1, &[8u8; 32], b"{}"));
     assert_ne!(base, entry_hash(SHA, 1, &prev, b"{ }"));
-    assert_eq!(ChainAlgorithm::from_name("sm3").unwrap(), ChainAlgorithm::Sm3);
-    assert_eq!(ChainAlgorithm::from_name("sha256").unwrap(), ChainAlgorithm::Sha256);
+    assert_eq!(
+        ChainAlgorithm::from_name("sm3").unwrap(),
+        ChainAlgorithm::Sm3
+    );
+    assert_eq!(
+        ChainAlgorithm::from_name("sha256").unwrap(),
+        ChainAlgorithm::Sha256
+    );
     assert!(ChainAlgorithm::from_name("SHA256").is_err());
     assert_eq!(
         serde_json::to_string(&ChainAlgorithm::Sm3).unwrap(),

@@ -45,7 +45,9 @@ impl ChainAlgorithm {
         match name {
             "sm3" => Ok(Self::Sm3),
             "sha256" => Ok(Self::Sha256),
-            other => Err(AuditError::UnknownAlgorithm(other.chars().take(64).collect())),
+            other => Err(AuditError::UnknownAlgorithm(
+                other.chars().take(64).collect(),
+            )),
         }
     }
 

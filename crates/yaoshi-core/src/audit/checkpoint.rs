@@ -60,7 +60,9 @@ impl SignatureAlgorithm {
         match name {
             "sm2" => Ok(Self::Sm2),
             "ecdsa-p256-sha256" => Ok(Self::EcdsaP256),
-            other => Err(AuditError::UnknownAlgorithm(other.chars().take(64).collect())),
+            other => Err(AuditError::UnknownAlgorithm(
+                other.chars().take(64).collect(),
+            )),
         }
     }
 

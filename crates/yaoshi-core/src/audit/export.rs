@@ -158,7 +158,9 @@ fn required<T>(field: Option<T>, name: &str, kind: &str) -> Result<T, AuditError
 
 fn reject_extra(present: bool, kind: &str) -> Result<(), AuditError> {
     if present {
-        Err(malformed(format!("{kind} line with fields of another line type")))
+        Err(malformed(format!(
+            "{kind} line with fields of another line type"
+        )))
     } else {
         Ok(())
     }
@@ -193,8 +195,11 @@ pub fn parse_line(line: &str) -> Result<ExportLine, AuditError> {
                     format.chars().take(64).collect::<String>()
                 )));
             }
-            let hash_algorithm =
-                ChainAlgorithm::from_name(&required(l.hash_algorithm, "hash_algorithm", "header")?)?;
+            let hash_algorithm = ChainAlgorithm::from_name(&required(
+                l.hash_algorithm,
+                "hash_algorithm",
+                "header",
+            )?)?;
             let from = required(l.from, "from", "header")?;
             if from == 0 {
                 return Err(malformed("header \"from\" must be at least 1"));

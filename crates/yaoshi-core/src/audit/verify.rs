@@ -293,7 +293,11 @@ impl ChainVerifier {
 
     /// Checks a checkpoint placed right after record `tree_size`: signature
     /// and key, hash algorithm, Merkle root over the records so far, and head.
-    pub fn checkpoint(&mut self, cp: &Checkpoint, key: &AuditPublicKey) -> Result<(), VerifyFailure> {
+    pub fn checkpoint(
+        &mut self,
+        cp: &Checkpoint,
+        key: &AuditPublicKey,
+    ) -> Result<(), VerifyFailure> {
         let here = self.here();
         cp.verify(key)
             .map_err(|e| fail(here, format!("checkpoint does not verify: {e}")))?;
@@ -423,9 +427,11 @@ pub fn verify_export(
 ) -> Result<VerifyReport, VerifyFailure> {
     let mut verifier: Option<ChainVerifier> = None;
     let mut line_no = 0usize;
-    let at = |line: usize| move |mut f: VerifyFailure| {
-        f.line = line;
-        f
+    let at = |line: usize| {
+        move |mut f: VerifyFailure| {
+            f.line = line;
+            f
+        }
     };
     for line in text.lines() {
         line_no += 1;

@@ -3,9 +3,7 @@
 
 use yaoshi_core::audit::chain::{ChainAlgorithm, Digest, GENESIS, entry_hash, leaf_hash};
 use yaoshi_core::audit::checkpoint::{AuditSigningKey, Checkpoint};
-use yaoshi_core::audit::export::{
-    ExportHeader, checkpoint_line, header_line, record_line,
-};
+use yaoshi_core::audit::export::{ExportHeader, checkpoint_line, header_line, record_line};
 use yaoshi_core::audit::merkle::{self, Frontier};
 
 /// A log held in memory: bodies, prev/hash per record, leaves, checkpoints.
@@ -55,7 +53,11 @@ impl Log {
     }
 
     pub fn head_at(&self, size: u64) -> Digest {
-        if size == 0 { GENESIS } else { self.hashes[size as usize - 1] }
+        if size == 0 {
+            GENESIS
+        } else {
+            self.hashes[size as usize - 1]
+        }
     }
 
     pub fn checkpoint(&self, key: &AuditSigningKey, size: u64) -> Checkpoint {
@@ -71,7 +73,13 @@ impl Log {
 
     pub fn record_line(&self, seq: u64) -> String {
         let i = seq as usize - 1;
-        record_line(seq, &self.prevs[i], &self.hashes[i], self.bodies[i].as_bytes()).unwrap()
+        record_line(
+            seq,
+            &self.prevs[i],
+            &self.hashes[i],
+            self.bodies[i].as_bytes(),
+        )
+        .unwrap()
     }
 
     /// Export lines from sequence `from`, a checkpoint after every record
