@@ -26,6 +26,7 @@ pub struct RunningServer {
     pub kms: Arc<Kms>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    checkpointer: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -35,12 +36,16 @@ impl RunningServer {
     }
 
     /// Stops accepting, finishes in-flight requests, and waits.
+    /// The audit log gets a final signed checkpoint.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.shutdown.send(true);
-        self.task
+        let served = self
+            .task
             .await
             .map_err(|e| ServerError::Startup(format!("server task failed: {e}")))?
-            .map_err(|e| ServerError::Startup(format!("server failed: {e}")))
+            .map_err(|e| ServerError::Startup(format!("server failed: {e}")));
+        let _ = self.checkpointer.await;
+        served
     }
 
     /// Waits until the listener stops (after a shutdown request).
@@ -127,6 +132,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         body_timeout: std::time::Duration::from_secs(settings.body_timeout_secs),
     });
     let (shutdown, receiver) = watch::channel(false);
+    let checkpointer = tokio::spawn(sign_checkpoints(kms.clone(), receiver.clone()));
     let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));
     tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), "yaoshi listening");
     Ok(RunningServer {
@@ -136,7 +142,30 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         kms,
         shutdown,
         task,
+        checkpointer,
     })
+}
+
+/// Signs audit checkpoints on the configured cadence (checked every
+/// second) until shutdown, then once more over everything written.
+async fn sign_checkpoints(kms: Arc<Kms>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = kms.checkpoint_if_due().await {
+                    tracing::warn!(error = %e, "audit checkpoint failed");
+                }
+            }
+            _ = async { shutdown.wait_for(|s| *s).await.map(|_| ()) } => break,
+        }
+    }
+    if !kms.is_sealed()
+        && let Err(e) = kms.checkpoint_now().await
+    {
+        tracing::warn!(error = %e, "final audit checkpoint failed");
+    }
 }
 
 /// The machine's host name (the default node name in audit records).

@@ -72,6 +72,14 @@ pub enum Action<'a> {
     },
     /// Read metrics.
     Metrics,
+    /// Read the audit log, its proofs and checkpoints, and compliance
+    /// findings and reports; or (with `write`) prune the audit log.
+    Audit {
+        /// Whether the log changes.
+        write: bool,
+    },
+    /// See parked dual-control requests.
+    Approvals,
 }
 
 impl Principal {
@@ -103,6 +111,7 @@ fn role_allows(role: Role, grants: &[Grant], action: &Action<'_>) -> bool {
         Role::SysAdmin => matches!(
             action,
             A::Mounts { .. }
+                | A::Approvals
                 | A::Seal
                 | A::Metrics
                 | A::ListKeys { .. }
@@ -118,13 +127,16 @@ fn role_allows(role: Role, grants: &[Grant], action: &Action<'_>) -> bool {
                     ..
                 }
                 | A::Principals { .. }
+                | A::Approvals
                 | A::Random
                 | A::Hash
                 | A::Metrics
         ),
         Role::AuditAdmin => matches!(
             action,
-            A::Principals { write: false }
+            A::Audit { .. }
+                | A::Approvals
+                | A::Principals { write: false }
                 | A::ListKeys { .. }
                 | A::UseKey {
                     op: KeyOp::Read,
@@ -134,7 +146,9 @@ fn role_allows(role: Role, grants: &[Grant], action: &Action<'_>) -> bool {
         ),
         Role::Auditor => matches!(
             action,
-            A::ListKeys { .. }
+            A::Audit { write: false }
+                | A::Approvals
+                | A::ListKeys { .. }
                 | A::UseKey {
                     op: KeyOp::Read,
                     ..
@@ -206,6 +220,9 @@ mod tests {
             ("principals-r".into(), Action::Principals { write: false }),
             ("principals-w".into(), Action::Principals { write: true }),
             ("metrics".into(), Action::Metrics),
+            ("audit-r".into(), Action::Audit { write: false }),
+            ("audit-w".into(), Action::Audit { write: true }),
+            ("approvals".into(), Action::Approvals),
         ];
         for op in KeyOp::ALL {
             out.push((
@@ -259,6 +276,7 @@ mod tests {
                     "metrics",
                     "list",
                     "principals-r",
+                    "approvals",
                 ]),
             ),
             (
@@ -273,13 +291,25 @@ mod tests {
                     "random",
                     "hash",
                     "metrics",
+                    "approvals",
                 ]),
             ),
             (
                 Role::AuditAdmin,
-                sorted(&["principals-r", "list", "use-read", "metrics"]),
+                sorted(&[
+                    "principals-r",
+                    "list",
+                    "use-read",
+                    "metrics",
+                    "audit-r",
+                    "audit-w",
+                    "approvals",
+                ]),
             ),
-            (Role::Auditor, sorted(&["list", "use-read"])),
+            (
+                Role::Auditor,
+                sorted(&["list", "use-read", "audit-r", "approvals"]),
+            ),
             // An app without grants: only random and hash.
             (Role::App, sorted(&["random", "hash"])),
         ];

@@ -5,7 +5,8 @@
 use super::{Kms, lock};
 use crate::audit::chain::ChainAlgorithm;
 use crate::audit::{AuditHealth, AuditRecord, Outcome, RequestAudit};
-use crate::barrier::BarrierAlgorithm;
+use crate::audit::{AuditError, AuditSigningKey, SignatureAlgorithm};
+use crate::barrier::{BarrierAlgorithm, BarrierKey, Binding};
 use crate::error::{KmsError, KmsResult};
 use crate::store::{AuditAppend, KeyChange, StoreError};
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,25 @@ use serde::{Deserialize, Serialize};
 /// Entry holding the deployment's audit configuration (public data).
 pub(crate) const AUDIT_CONFIG_ENTRY: &str = "audit/config";
 
-/// How a deployment's audit log is hashed; fixed at init.
+/// Entry holding the audit signing key, sealed by the barrier.
+pub(crate) const AUDIT_SIGNING_KEY_ENTRY: &str = "audit/signing-key";
+
+/// How a deployment's audit log is hashed and signed; fixed at init.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditConfig {
     /// Hash of the chain and the Merkle tree.
     pub hash_algorithm: ChainAlgorithm,
+    /// Checkpoint signature algorithm (`sm2` or `ecdsa-p256-sha256`).
+    pub signature_algorithm: String,
+    /// The audit signing key's public key (SPKI PEM).
+    pub public_key_pem: String,
+}
+
+fn signing_key_binding() -> Binding<'static> {
+    Binding::Entry {
+        namespace: "audit",
+        name: "signing-key",
+    }
 }
 
 impl Kms {
@@ -35,19 +50,44 @@ impl Kms {
         Ok(Some(config))
     }
 
-    /// Writes the audit configuration if the deployment has none yet (at
-    /// init, and on unseal of a deployment initialised before audit existed).
-    pub(crate) async fn ensure_audit_config(&self, barrier: BarrierAlgorithm) -> KmsResult<()> {
-        let config = AuditConfig {
-            hash_algorithm: match barrier {
-                BarrierAlgorithm::Sm4Gcm => ChainAlgorithm::Sm3,
-                BarrierAlgorithm::Aes256Gcm => ChainAlgorithm::Sha256,
-            },
+    /// The audit signing key and configuration: loaded, or created when the
+    /// deployment has none yet (at init, and on the first unseal of a
+    /// deployment initialised before audit existed). SM3 and SM2 under an
+    /// SM4 barrier, SHA-256 and ECDSA P-256 otherwise.
+    pub(crate) async fn ensure_audit_keys(
+        &self,
+        root: &BarrierKey,
+        barrier: BarrierAlgorithm,
+    ) -> KmsResult<AuditSigningKey> {
+        if let Some(sealed) = self.store.get_entry(AUDIT_SIGNING_KEY_ENTRY).await? {
+            let plain = root.open(signing_key_binding(), &sealed)?;
+            return AuditSigningKey::from_bytes(plain.expose())
+                .map_err(|_| KmsError::Internal("stored audit signing key is corrupt".into()));
+        }
+        let (hash_algorithm, signature) = match barrier {
+            BarrierAlgorithm::Sm4Gcm => (ChainAlgorithm::Sm3, SignatureAlgorithm::Sm2),
+            BarrierAlgorithm::Aes256Gcm => (ChainAlgorithm::Sha256, SignatureAlgorithm::EcdsaP256),
         };
+        let key = AuditSigningKey::generate(signature).map_err(audit_internal)?;
+        let config = AuditConfig {
+            hash_algorithm,
+            signature_algorithm: signature.name().to_string(),
+            public_key_pem: key.public_key().to_pem().map_err(audit_internal)?,
+        };
+        let sealed = root.seal(barrier, signing_key_binding(), key.to_bytes().expose())?;
         let bytes = serde_json::to_vec(&config)
             .map_err(|_| KmsError::Internal("audit configuration did not serialise".into()))?;
-        self.store.insert_entry(AUDIT_CONFIG_ENTRY, &bytes).await?;
-        Ok(())
+        // The key first: a configuration always has its key.
+        if !self
+            .store
+            .insert_entry(AUDIT_SIGNING_KEY_ENTRY, &sealed)
+            .await?
+        {
+            // Another node created it first: use that one.
+            return Box::pin(self.ensure_audit_keys(root, barrier)).await;
+        }
+        self.store.put_entry(AUDIT_CONFIG_ENTRY, &bytes).await?;
+        Ok(key)
     }
 
     /// Appends a request's record durably and returns its sequence number
@@ -132,4 +172,9 @@ impl Kms {
             request.mark_committed();
         }
     }
+}
+
+/// An audit cryptography failure that does not depend on the request.
+pub(crate) fn audit_internal(e: AuditError) -> KmsError {
+    KmsError::Internal(format!("audit: {e}"))
 }

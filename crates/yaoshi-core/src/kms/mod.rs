@@ -14,6 +14,7 @@
 //! data is cached in memory: unsealed versions (by key id and version) and
 //! namespace KEKs.
 
+pub mod audit_log;
 pub mod audit_ops;
 pub mod approvals;
 pub mod auth_ops;
@@ -74,6 +75,7 @@ struct Unsealed {
     root: BarrierKey,
     barrier: BarrierAlgorithm,
     token_key: TokenKey,
+    audit_signer: Arc<crate::audit::AuditSigningKey>,
     keks: Mutex<HashMap<String, Arc<BarrierKey>>>,
 }
 

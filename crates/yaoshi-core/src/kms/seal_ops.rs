@@ -228,11 +228,11 @@ impl Kms {
         {
             return Err(KmsError::AlreadyInitialized);
         }
-        self.ensure_audit_config(barrier).await?;
+        let signer = self.ensure_audit_keys(&root_key, barrier).await?;
         self.bootstrap(&token_key, &sealed_token_key, &root_token)
             .await?;
         if !matches!(request.seal, InitSeal::Shamir { .. }) {
-            self.become_unsealed(root_key, barrier, token_key);
+            self.become_unsealed(root_key, barrier, token_key, signer);
         }
         Ok(InitResult {
             shares,
@@ -305,17 +305,24 @@ impl Kms {
     /// unseals.
     async fn open_deployment(&self, root: BarrierKey, barrier: BarrierAlgorithm) -> KmsResult<()> {
         let token_key = self.load_token_key(&root, barrier).await?;
-        self.ensure_audit_config(barrier).await?;
-        self.become_unsealed(root, barrier, token_key);
+        let signer = self.ensure_audit_keys(&root, barrier).await?;
+        self.become_unsealed(root, barrier, token_key, signer);
         Ok(())
     }
 
-    fn become_unsealed(&self, root: BarrierKey, barrier: BarrierAlgorithm, token_key: TokenKey) {
+    fn become_unsealed(
+        &self,
+        root: BarrierKey,
+        barrier: BarrierAlgorithm,
+        token_key: TokenKey,
+        audit_signer: crate::audit::AuditSigningKey,
+    ) {
         *self.state.write().unwrap_or_else(|p| p.into_inner()) =
             SealState::Unsealed(Arc::new(Unsealed {
                 root,
                 barrier,
                 token_key,
+                audit_signer: Arc::new(audit_signer),
                 keks: Mutex::new(HashMap::new()),
             }));
     }

@@ -2,6 +2,7 @@
 //! metrics, yaoshi's own principal management, and the OpenAPI document of
 //! these endpoints (unauthenticated).
 
+pub mod audit;
 pub mod mounts;
 pub mod principals;
 pub mod seal;
@@ -27,6 +28,7 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["principals"] => principals::list(state, call).await,
         ["principals", name] => principals::principal(state, call, name).await,
         ["openapi"] => openapi(call),
+        ["audit", rest @ ..] => audit::dispatch(state, call, rest).await,
         _ => Err(ApiError::new(404, "unsupported path")),
     }
 }

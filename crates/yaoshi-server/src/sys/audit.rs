@@ -1,0 +1,103 @@
+//! `sys/audit/*`: the audit log for auditors: public key, latest signed
+//! checkpoint, export (JSON Lines), online verification, the latest
+//! records, inclusion and consistency proofs.
+
+use crate::app::{AppState, authenticate};
+use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
+use serde_json::{Value, json};
+use yaoshi_core::auth::Action;
+
+/// Routes `sys/audit/<rest>`.
+pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult<Reply> {
+    let who = authenticate(state, call).await?;
+    who.principal.authorize(&Action::Audit { write: false })?;
+    let kms = &state.kms;
+    let read = || {
+        if call.op == Op::Read {
+            Ok(())
+        } else {
+            Err(ApiError::unsupported_operation())
+        }
+    };
+    match rest {
+        ["public-key"] => {
+            read()?;
+            let key = kms.audit_public_key().await?;
+            Ok(Reply::data(json!({
+                "public_key": key.to_pem().map_err(|e| ApiError::new(500, e.to_string()))?,
+                "algorithm": key.algorithm().name(),
+                "key_id": key.key_id(),
+            })))
+        }
+        ["checkpoint"] => {
+            read()?;
+            // The latest, signing one first if records arrived since.
+            let cp = kms.checkpoint_now().await?;
+            Ok(Reply::data(json!({ "checkpoint": cp })))
+        }
+        ["export"] => {
+            read()?;
+            let from = call.params.int("from")?;
+            if from.is_some_and(|f| f < 1) {
+                return Err(ApiError::bad_request("from must be at least 1"));
+            }
+            // Checkpoint first so the export ends with a signed tree head.
+            kms.checkpoint_now().await?;
+            let text = kms.audit_export(from).await?;
+            Ok(Reply::text("application/jsonl", text))
+        }
+        ["verify"] => {
+            if call.op != Op::Write {
+                return Err(ApiError::unsupported_operation());
+            }
+            kms.checkpoint_now().await?;
+            let outcome = kms.verify_stored_audit().await?;
+            Ok(Reply::data(match outcome {
+                Ok(report) => json!({ "verified": true, "report": report }),
+                Err(failure) => json!({
+                    "verified": false,
+                    "first_bad_seq": failure.seq,
+                    "reason": failure.reason,
+                    "message": failure.to_string(),
+                }),
+            }))
+        }
+        ["records"] => {
+            read()?;
+            let limit = call.params.int("limit")?.unwrap_or(20).clamp(1, 5000);
+            let from = match call.params.int("from")? {
+                Some(f) if f >= 1 => f,
+                Some(_) => return Err(ApiError::bad_request("from must be at least 1")),
+                None => {
+                    let head = kms.store().audit_head().await.map_err(yaoshi_core::KmsError::from)?;
+                    (head.last_seq - limit + 1).max(1)
+                }
+            };
+            let records = kms.audit_records(from, limit).await?;
+            Ok(Reply::data(json!({ "records": records })))
+        }
+        ["proof", seq] => {
+            read()?;
+            let seq: u64 = seq
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid sequence number {seq:?}")))?;
+            let proof = kms.audit_inclusion_proof(seq).await?;
+            Ok(Reply::data(serde_json::to_value(proof).unwrap_or(Value::Null)))
+        }
+        ["consistency"] => {
+            read()?;
+            let size = |name: &str| -> ApiResult<u64> {
+                call.params
+                    .int(name)?
+                    .filter(|n| *n >= 0)
+                    .map(|n| n as u64)
+                    .ok_or_else(|| ApiError::bad_request(format!("{name} is required")))
+            };
+            let proof = kms
+                .audit_consistency_proof(size("old_size")?, size("new_size")?)
+                .await?;
+            Ok(Reply::data(serde_json::to_value(proof).unwrap_or(Value::Null)))
+        }
+        _ => Err(ApiError::new(404, "unsupported path")),
+    }
+}
