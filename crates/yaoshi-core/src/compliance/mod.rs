@@ -1,6 +1,9 @@
 //! Compliance evaluation and reporting (DESIGN §8): findings of
 //! `yaoshi compliance check` and the monthly report.
 
+pub mod html;
+pub mod report;
+
 use serde::{Deserialize, Serialize};
 
 /// How one finding came out.
