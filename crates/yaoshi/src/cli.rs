@@ -85,6 +85,13 @@ pub enum Command {
         #[command(subcommand)]
         command: PrincipalCommand,
     },
+    /// The audit log: public key, checkpoints, export, offline and online
+    /// verification, proofs.
+    Audit {
+        /// Audit action.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Benchmarks on this machine.
     Bench {
         /// What to measure.
@@ -487,6 +494,51 @@ fn parse_bits(s: &str) -> Result<u32, String> {
         "512" => Ok(512),
         _ => Err("expected 128, 256 or 512".into()),
     }
+}
+
+/// `yaoshi audit` actions.
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Print the audit signing public key (PEM).
+    PublicKey,
+    /// Print the latest signed checkpoint (JSON); signs one first if records
+    /// arrived since the last.
+    Checkpoint,
+    /// Write the log as JSON Lines (records and checkpoints) to a file.
+    Export {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// First sequence number (default: the oldest stored record).
+        #[arg(long)]
+        from: Option<u64>,
+    },
+    /// Verify an export offline (exit 0 intact, 3 naming the first bad
+    /// sequence number), or with --online have the server verify its log.
+    Verify {
+        /// The export file.
+        file: Option<PathBuf>,
+        /// The audit public key (PEM), from `yaoshi audit public-key`.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+        /// A checkpoint saved earlier: the file must extend it.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Ask the server to verify its whole stored log.
+        #[arg(long, conflicts_with_all = ["file", "public_key", "checkpoint"])]
+        online: bool,
+    },
+    /// Print the latest records.
+    Tail {
+        /// How many.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: u32,
+    },
+    /// Fetch and check the inclusion proof of record SEQ.
+    Proof {
+        /// Sequence number.
+        seq: u64,
+    },
 }
 
 /// `yaoshi bench` targets.

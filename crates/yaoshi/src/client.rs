@@ -252,6 +252,38 @@ impl Client {
         query: &str,
         body: Option<&Value>,
     ) -> Result<Reply, CliError> {
+        let (status, bytes) = self.send(method, path, query, body)?;
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(serde_json::from_slice::<Value>(&bytes).map_err(|_| {
+                CliError::Other(format!(
+                    "the server at {} answered {status} with invalid JSON",
+                    self.addr
+                ))
+            })?)
+        };
+        let reply = Reply { body };
+        for w in reply.warnings() {
+            eprintln!("warning: {w}");
+        }
+        Ok(reply)
+    }
+
+    /// GET `/v1/{path}{query}` whose answer is not JSON (audit exports):
+    /// the body as sent.
+    pub fn get_bytes(&self, path: &str, query: &str) -> Result<Vec<u8>, CliError> {
+        Ok(self.send(Method::GET, path, query, None)?.1)
+    }
+
+    /// Sends a request; error statuses become [`CliError::Api`].
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Vec<u8>), CliError> {
         let url = format!("{}/v1/{}{}", self.addr, path.trim_start_matches('/'), query);
         let mut headers = HeaderMap::new();
         if let Some(token) = &self.token {
@@ -273,21 +305,7 @@ impl Client {
         if !(200..300).contains(&status) {
             return Err(error_from_body(status, &bytes));
         }
-        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            Some(serde_json::from_slice::<Value>(&bytes).map_err(|_| {
-                CliError::Other(format!(
-                    "the server at {} answered {status} with invalid JSON",
-                    self.addr
-                ))
-            })?)
-        };
-        let reply = Reply { body };
-        for w in reply.warnings() {
-            eprintln!("warning: {w}");
-        }
-        Ok(reply)
+        Ok((status, bytes.to_vec()))
     }
 
     /// GET `/v1/{path}`.

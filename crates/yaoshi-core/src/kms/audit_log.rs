@@ -371,7 +371,9 @@ impl Kms {
                 .ok_or_else(|| KmsError::invalid(format!("there is no checkpoint of size {size}")))
         };
         if old_size > new_size {
-            return Err(KmsError::invalid("the old size must not exceed the new size"));
+            return Err(KmsError::invalid(
+                "the old size must not exceed the new size",
+            ));
         }
         let rows = self.store.list_checkpoints(0, i64::MAX).await?;
         let (old, new) = (find(&rows, old_size)?, find(&rows, new_size)?);

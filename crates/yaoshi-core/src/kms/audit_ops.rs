@@ -4,8 +4,8 @@
 
 use super::{Kms, lock};
 use crate::audit::chain::ChainAlgorithm;
-use crate::audit::{AuditHealth, AuditRecord, Outcome, RequestAudit};
 use crate::audit::{AuditError, AuditSigningKey, SignatureAlgorithm};
+use crate::audit::{AuditHealth, AuditRecord, Outcome, RequestAudit};
 use crate::barrier::{BarrierAlgorithm, BarrierKey, Binding};
 use crate::error::{KmsError, KmsResult};
 use crate::store::{AuditAppend, KeyChange, StoreError};

@@ -14,9 +14,9 @@
 //! data is cached in memory: unsealed versions (by key id and version) and
 //! namespace KEKs.
 
+pub mod approvals;
 pub mod audit_log;
 pub mod audit_ops;
-pub mod approvals;
 pub mod auth_ops;
 pub mod encryption;
 pub mod export;

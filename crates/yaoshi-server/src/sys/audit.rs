@@ -69,7 +69,11 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
                 Some(f) if f >= 1 => f,
                 Some(_) => return Err(ApiError::bad_request("from must be at least 1")),
                 None => {
-                    let head = kms.store().audit_head().await.map_err(yaoshi_core::KmsError::from)?;
+                    let head = kms
+                        .store()
+                        .audit_head()
+                        .await
+                        .map_err(yaoshi_core::KmsError::from)?;
                     (head.last_seq - limit + 1).max(1)
                 }
             };
@@ -82,7 +86,9 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
                 .parse()
                 .map_err(|_| ApiError::bad_request(format!("invalid sequence number {seq:?}")))?;
             let proof = kms.audit_inclusion_proof(seq).await?;
-            Ok(Reply::data(serde_json::to_value(proof).unwrap_or(Value::Null)))
+            Ok(Reply::data(
+                serde_json::to_value(proof).unwrap_or(Value::Null),
+            ))
         }
         ["consistency"] => {
             read()?;
@@ -96,7 +102,9 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
             let proof = kms
                 .audit_consistency_proof(size("old_size")?, size("new_size")?)
                 .await?;
-            Ok(Reply::data(serde_json::to_value(proof).unwrap_or(Value::Null)))
+            Ok(Reply::data(
+                serde_json::to_value(proof).unwrap_or(Value::Null),
+            ))
         }
         _ => Err(ApiError::new(404, "unsupported path")),
     }

@@ -1,6 +1,7 @@
 //! What each command does: building requests, printing answers, choosing
 //! exit codes.
 
+pub mod audit;
 pub mod crypto;
 pub mod key;
 pub mod operator;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Operator { command } => operator::run(&Ctx::new(&global)?, command),
         Command::Key { command } => key::run(&Ctx::new(&global)?, command),
         Command::Principal { command } => principal::run(&Ctx::new(&global)?, command),
+        Command::Audit { command } => audit::run(&global, command),
         Command::Encrypt(args) => crypto::encrypt(&Ctx::new(&global)?, args),
         Command::Decrypt(args) => crypto::decrypt(&Ctx::new(&global)?, args),
         Command::Sign(args) => crypto::sign(&Ctx::new(&global)?, args),
