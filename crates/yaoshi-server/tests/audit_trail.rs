@@ -43,6 +43,9 @@ async fn assert_chain_intact(server: &RunningServer) -> usize {
     rows.len()
 }
 
+/// A request and how it must end: client, method, path, body, status, outcome.
+type Step<'a> = (&'a Api, &'a str, &'a str, Option<Value>, u16, &'a str);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_request_has_exactly_one_record_and_no_secret() {
     let server = dev_server().await;
@@ -62,7 +65,7 @@ async fn every_request_has_exactly_one_record_and_no_secret() {
     let stranger = root.as_token("ys.not-a-token");
 
     // (client, method, path, body, expected status, expected outcome)
-    let steps: Vec<(&Api, &str, &str, Option<Value>, u16, &str)> = vec![
+    let steps: Vec<Step> = vec![
         (
             &root,
             "POST",
