@@ -4,6 +4,9 @@
 //! handlers in [`crate::sys`] and [`crate::auth_token`] actually do; the
 //! Transit engine is described in `docs/api.md`.
 
+#[path = "openapi_audit.rs"]
+mod audit;
+
 use crate::sys::seal::VERSION;
 use serde_json::{Value, json};
 use utoipa::openapi::path::{
@@ -57,6 +60,10 @@ pub fn document() -> OpenApi {
             tag("token", "Vault's token endpoints over yaoshi principals."),
             tag("metrics", "Prometheus metrics."),
             tag("meta", "This document."),
+            tag(
+                "audit",
+                "The audit log: public key, signed checkpoints, export, verification, proofs.",
+            ),
         ]))
         .paths(
             PathsBuilder::new()
@@ -81,7 +88,14 @@ pub fn document() -> OpenApi {
                     token_create_path("tokenCreateOrphan", true),
                 )
                 .path("/v1/auth/token/lookup-self", lookup_self_path())
-                .path("/v1/auth/token/revoke-self", revoke_self_path()),
+                .path("/v1/auth/token/revoke-self", revoke_self_path())
+                .path("/v1/sys/audit/public-key", audit::public_key())
+                .path("/v1/sys/audit/checkpoint", audit::checkpoint())
+                .path("/v1/sys/audit/export", audit::export())
+                .path("/v1/sys/audit/verify", audit::verify())
+                .path("/v1/sys/audit/records", audit::records())
+                .path("/v1/sys/audit/proof/{seq}", audit::proof())
+                .path("/v1/sys/audit/consistency", audit::consistency()),
         )
         .components(Some(components()))
         .build()
@@ -119,7 +133,7 @@ fn tag(name: &str, description: &str) -> utoipa::openapi::tag::Tag {
 
 // ---------------------------------------------------------------- schemas
 
-fn typed(t: Type, description: &str) -> ObjectBuilder {
+pub(crate) fn typed(t: Type, description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(t)
         .description(Some(description))
@@ -816,7 +830,7 @@ fn error_response(description: &str) -> Response {
         .build()
 }
 
-fn json_response(description: &str, schema: RefOr<Schema>) -> Response {
+pub(crate) fn json_response(description: &str, schema: RefOr<Schema>) -> Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -830,13 +844,13 @@ fn no_content(description: &str) -> Response {
     ResponseBuilder::new().description(description).build()
 }
 
-fn shared(name: &str) -> Ref {
+pub(crate) fn shared(name: &str) -> Ref {
     Ref::from_response_name(name)
 }
 
 // ------------------------------------------------------------- operations
 
-fn operation(id: &str, tag: &str, summary: &str, description: &str) -> OperationBuilder {
+pub(crate) fn operation(id: &str, tag: &str, summary: &str, description: &str) -> OperationBuilder {
     OperationBuilder::new()
         .operation_id(Some(id))
         .tag(tag)
@@ -845,7 +859,7 @@ fn operation(id: &str, tag: &str, summary: &str, description: &str) -> Operation
 }
 
 /// Needs a token (either header).
-fn authenticated(op: OperationBuilder) -> OperationBuilder {
+pub(crate) fn authenticated(op: OperationBuilder) -> OperationBuilder {
     op.security(SecurityRequirement::new::<_, [String; 0], String>(
         TOKEN_HEADER,
         [],
@@ -884,7 +898,7 @@ fn with_body(op: OperationBuilder, schema: &str, required: bool) -> OperationBui
     .response("413", shared("PayloadTooLarge"))
 }
 
-fn path_param(name: &str, description: &str) -> ParameterBuilder {
+pub(crate) fn path_param(name: &str, description: &str) -> ParameterBuilder {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Path)
@@ -893,7 +907,7 @@ fn path_param(name: &str, description: &str) -> ParameterBuilder {
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
 }
 
-fn query_param(
+pub(crate) fn query_param(
     name: &str,
     description: &str,
     schema: RefOr<Schema>,

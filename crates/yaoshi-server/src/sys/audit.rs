@@ -7,8 +7,27 @@ use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
 use serde_json::{Value, json};
 use yaoshi_core::auth::Action;
 
-/// Routes `sys/audit/<rest>`.
-pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult<Reply> {
+/// Which `sys/audit/*` endpoint.
+#[derive(Debug, Clone, Copy)]
+pub enum Endpoint<'a> {
+    /// `GET sys/audit/public-key`.
+    PublicKey,
+    /// `GET sys/audit/checkpoint`.
+    Checkpoint,
+    /// `GET sys/audit/export`.
+    Export,
+    /// `POST sys/audit/verify`.
+    Verify,
+    /// `GET sys/audit/records`.
+    Records,
+    /// `GET sys/audit/proof/:seq`.
+    Proof(&'a str),
+    /// `GET sys/audit/consistency`.
+    Consistency,
+}
+
+/// Serves one `sys/audit/*` endpoint (roles: root, audit-admin, auditor).
+pub async fn serve(state: &AppState, call: &Call, endpoint: Endpoint<'_>) -> ApiResult<Reply> {
     let who = authenticate(state, call).await?;
     who.principal.authorize(&Action::Audit { write: false })?;
     let kms = &state.kms;
@@ -19,8 +38,8 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
             Err(ApiError::unsupported_operation())
         }
     };
-    match rest {
-        ["public-key"] => {
+    match endpoint {
+        Endpoint::PublicKey => {
             read()?;
             let key = kms.audit_public_key().await?;
             Ok(Reply::data(json!({
@@ -29,13 +48,13 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
                 "key_id": key.key_id(),
             })))
         }
-        ["checkpoint"] => {
+        Endpoint::Checkpoint => {
             read()?;
             // The latest, signing one first if records arrived since.
             let cp = kms.checkpoint_now().await?;
             Ok(Reply::data(json!({ "checkpoint": cp })))
         }
-        ["export"] => {
+        Endpoint::Export => {
             read()?;
             let from = call.params.int("from")?;
             if from.is_some_and(|f| f < 1) {
@@ -46,7 +65,7 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
             let text = kms.audit_export(from).await?;
             Ok(Reply::text("application/jsonl", text))
         }
-        ["verify"] => {
+        Endpoint::Verify => {
             if call.op != Op::Write {
                 return Err(ApiError::unsupported_operation());
             }
@@ -62,7 +81,7 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
                 }),
             }))
         }
-        ["records"] => {
+        Endpoint::Records => {
             read()?;
             let limit = call.params.int("limit")?.unwrap_or(20).clamp(1, 5000);
             let from = match call.params.int("from")? {
@@ -80,7 +99,7 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
             let records = kms.audit_records(from, limit).await?;
             Ok(Reply::data(json!({ "records": records })))
         }
-        ["proof", seq] => {
+        Endpoint::Proof(seq) => {
             read()?;
             let seq: u64 = seq
                 .parse()
@@ -90,7 +109,7 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
                 serde_json::to_value(proof).unwrap_or(Value::Null),
             ))
         }
-        ["consistency"] => {
+        Endpoint::Consistency => {
             read()?;
             let size = |name: &str| -> ApiResult<u64> {
                 call.params
@@ -106,6 +125,5 @@ pub async fn dispatch(state: &AppState, call: &Call, rest: &[&str]) -> ApiResult
                 serde_json::to_value(proof).unwrap_or(Value::Null),
             ))
         }
-        _ => Err(ApiError::new(404, "unsupported path")),
     }
 }

@@ -9,6 +9,7 @@ pub mod seal;
 
 use crate::app::{AppState, authenticate};
 use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
+use audit::Endpoint;
 use axum::http::StatusCode;
 use yaoshi_core::auth::Action;
 
@@ -28,7 +29,13 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["principals"] => principals::list(state, call).await,
         ["principals", name] => principals::principal(state, call, name).await,
         ["openapi"] => openapi(call),
-        ["audit", rest @ ..] => audit::dispatch(state, call, rest).await,
+        ["audit", "public-key"] => audit::serve(state, call, Endpoint::PublicKey).await,
+        ["audit", "checkpoint"] => audit::serve(state, call, Endpoint::Checkpoint).await,
+        ["audit", "export"] => audit::serve(state, call, Endpoint::Export).await,
+        ["audit", "verify"] => audit::serve(state, call, Endpoint::Verify).await,
+        ["audit", "records"] => audit::serve(state, call, Endpoint::Records).await,
+        ["audit", "proof", seq] => audit::serve(state, call, Endpoint::Proof(seq)).await,
+        ["audit", "consistency"] => audit::serve(state, call, Endpoint::Consistency).await,
         _ => Err(ApiError::new(404, "unsupported path")),
     }
 }
