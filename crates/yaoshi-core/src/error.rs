@@ -45,6 +45,9 @@ pub enum KmsError {
     /// The root-key wrapping device failed.
     #[error("{0}")]
     Wrapper(WrapperError),
+    /// The compliance profile forbids the operation (400 naming the rule).
+    #[error("{0}")]
+    ProfileViolation(crate::profile::ProfileViolation),
     /// The audit log cannot be written, so the request is not served (503).
     #[error("audit log unavailable, request not served: {0}")]
     AuditUnavailable(String),
@@ -76,7 +79,14 @@ impl KmsError {
                 | Self::Refused(_)
                 | Self::InvalidCiphertext(_)
                 | Self::Conflict(_)
+                | Self::ProfileViolation(_)
         )
+    }
+}
+
+impl From<crate::profile::ProfileViolation> for KmsError {
+    fn from(value: crate::profile::ProfileViolation) -> Self {
+        Self::ProfileViolation(value)
     }
 }
 

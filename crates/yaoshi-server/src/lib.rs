@@ -22,6 +22,7 @@
 pub mod app;
 pub mod audit_trail;
 pub mod auth_token;
+pub mod dual_control;
 pub mod listener;
 pub mod metrics;
 pub mod openapi;

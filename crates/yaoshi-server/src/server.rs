@@ -82,7 +82,11 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         .map_err(|e| ServerError::Startup(format!("cannot open storage: {e}")))?;
     let storage_type = store.backend();
     let audit = &settings.audit;
+    let profile = settings.load_profile()?;
+    tracing::info!(profile = %profile.name, "compliance profile");
     let options = KmsOptions {
+        barrier: profile.barrier_algorithm(),
+        profile,
         audit: AuditSettings {
             node: audit.node.clone().unwrap_or_else(host_name),
             group_commit: audit.group_commit,

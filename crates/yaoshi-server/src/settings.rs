@@ -108,6 +108,10 @@ pub struct ServerSettings {
     /// Audit log writing.
     #[serde(default)]
     pub audit: AuditLogSettings,
+    /// Compliance profile: a shipped name or a TOML file (default:
+    /// `default`).
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 fn default_body_timeout() -> u64 {
@@ -131,6 +135,7 @@ impl Default for ServerSettings {
             log_format: LogFormat::Text,
             body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
             audit: AuditLogSettings::default(),
+            profile: None,
         }
     }
 }
@@ -160,6 +165,30 @@ pub enum SettingsError {
 }
 
 impl ServerSettings {
+    /// The compliance profile these settings name.
+    pub fn load_profile(&self) -> Result<yaoshi_core::profile::Profile, SettingsError> {
+        use yaoshi_core::profile::Profile;
+        let name = self.profile.as_deref().unwrap_or("default");
+        if Profile::builtin_names().contains(&name) {
+            return Profile::builtin(name).map_err(|e| SettingsError::Invalid(e.to_string()));
+        }
+        let path = Path::new(name);
+        if !path.exists() {
+            return Err(SettingsError::Invalid(format!(
+                "unknown profile {name:?}: not a shipped profile ({}) nor a file",
+                Profile::builtin_names().join(", ")
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Profile::from_toml(&text).map_err(|e| SettingsError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
     /// Reads settings from a TOML file (same names as the flags).
     pub fn from_file(path: &Path) -> Result<Self, SettingsError> {
         let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
@@ -187,6 +216,15 @@ impl ServerSettings {
                     .into(),
             ));
         }
+        let profile = self.load_profile()?;
+        if self.dev.is_some() {
+            profile
+                .check_dev_seal()
+                .map_err(|v| SettingsError::Invalid(v.to_string()))?;
+        }
+        profile
+            .check_tls(self.tls.is_some())
+            .map_err(|v| SettingsError::Invalid(v.to_string()))?;
         if self.dev.is_none() && self.storage.is_none() {
             return Err(SettingsError::Invalid(
                 "a storage URL is required outside dev mode (--storage sqlite://PATH or postgres://...)"

@@ -107,7 +107,7 @@ Modes:
   yaoshi server --storage URL [--listen ADDR] [--tls-cert C --tls-key K [--tls-client-ca CA]]
   yaoshi server --config FILE
 
---config FILE takes every setting from the TOML file (keys: listen, storage, log_format,
+--config FILE takes every setting from the TOML file (keys: listen, storage, log_format, profile,
 [tls] cert/key/client_ca, [dev] root_token); giving any other server flag together with
 --config is an error, so what runs is exactly what the file says.";
 
@@ -121,7 +121,7 @@ pub struct ServerArgs {
         value_name = "FILE",
         conflicts_with_all = [
             "dev", "listen", "dev_root_token", "storage",
-            "tls_cert", "tls_key", "tls_client_ca", "log_json",
+            "tls_cert", "tls_key", "tls_client_ca", "log_json", "profile",
         ]
     )]
     pub config: Option<PathBuf>,
@@ -151,6 +151,10 @@ pub struct ServerArgs {
     /// Log one JSON object per line instead of text.
     #[arg(long)]
     pub log_json: bool,
+    /// Compliance profile: default, gb39786-l2, gb39786-l3, gb39786-l4, or a
+    /// TOML file of your own [default: default].
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
 }
 
 /// `yaoshi operator` actions.

@@ -154,6 +154,7 @@ fn role_allows(role: Role, grants: &[Grant], action: &Action<'_>) -> bool {
                     ..
                 }
         ),
+        Role::Bootstrap => matches!(action, A::Principals { .. }),
         Role::App => match action {
             A::UseKey { key, op, .. } => grants.iter().any(|g| g.allows(key, *op)),
             A::ListKeys { .. } => grants.iter().any(|g| g.ops.contains(&KeyOp::Read)),
@@ -261,7 +262,7 @@ mod tests {
     fn the_whole_table() {
         let every: Vec<String> = actions().into_iter().map(|(n, _)| n).collect();
         let uses: Vec<String> = KeyOp::ALL.iter().map(|o| format!("use-{o}")).collect();
-        let expected: [(Role, Vec<String>); 6] = [
+        let expected: [(Role, Vec<String>); 7] = [
             (Role::Root, {
                 let mut v = every.clone();
                 v.sort();
@@ -312,6 +313,7 @@ mod tests {
             ),
             // An app without grants: only random and hash.
             (Role::App, sorted(&["random", "hash"])),
+            (Role::Bootstrap, sorted(&["principals-r", "principals-w"])),
         ];
         for (role, want) in &expected {
             assert_eq!(&allowed(&principal(&[*role], &[])), want, "{role}");

@@ -20,18 +20,26 @@ pub enum Role {
     App,
     /// External oversight: read-only key metadata.
     Auditor,
+    /// The first principal under a role-separation profile: may only create
+    /// the first admins, one admin role each, and stops working once
+    /// sys-admin, sec-admin and audit-admin all exist.
+    Bootstrap,
 }
 
 impl Role {
     /// Every role, in declaration order.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Self::Root,
         Self::SysAdmin,
         Self::SecAdmin,
         Self::AuditAdmin,
         Self::App,
         Self::Auditor,
+        Self::Bootstrap,
     ];
+
+    /// The three admin roles of three-role separation (三员分立).
+    pub const ADMINS: [Role; 3] = [Self::SysAdmin, Self::SecAdmin, Self::AuditAdmin];
 
     /// The role's name in the API and in stored records.
     pub const fn name(self) -> &'static str {
@@ -42,6 +50,7 @@ impl Role {
             Self::AuditAdmin => "audit-admin",
             Self::App => "app",
             Self::Auditor => "auditor",
+            Self::Bootstrap => "bootstrap",
         }
     }
 
@@ -79,6 +88,7 @@ mod tests {
             "audit-admin",
             "app",
             "auditor",
+            "bootstrap",
         ];
         for (role, name) in Role::ALL.into_iter().zip(names) {
             assert_eq!(role.name(), name);
@@ -99,7 +109,7 @@ mod tests {
             assert!(matches!(err, KmsError::InvalidRequest(_)), "{bad:?}");
             assert!(
                 err.to_string().ends_with(
-                    "valid roles are root, sys-admin, sec-admin, audit-admin, app, auditor"
+                    "valid roles are root, sys-admin, sec-admin, audit-admin, app, auditor, bootstrap"
                 ),
                 "{err}"
             );

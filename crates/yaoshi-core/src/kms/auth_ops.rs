@@ -132,6 +132,14 @@ impl Kms {
             .load_principal(&record.principal)
             .await?
             .ok_or(KmsError::PermissionDenied)?;
+        if principal.has_role(Role::Bootstrap) && self.admins_in_place().await? {
+            // Its work is done: the bootstrap principal is gone for good.
+            self.store
+                .delete_entry(&principal_entry(&principal.name))
+                .await?;
+            self.store.delete_entry(&entry).await?;
+            return Err(KmsError::PermissionDenied);
+        }
         if let Some(audit) = crate::audit::RequestAudit::current() {
             audit.update(|r| {
                 r.principal = Some(principal.name.clone());
@@ -146,6 +154,14 @@ impl Kms {
             principal,
             token: record.info(),
         })
+    }
+
+    /// Whether sys-admin, sec-admin and audit-admin principals all exist.
+    async fn admins_in_place(&self) -> KmsResult<bool> {
+        let principals = self.list_principals().await?;
+        Ok(Role::ADMINS
+            .iter()
+            .all(|role| principals.iter().any(|p| p.has_role(*role))))
     }
 
     /// Creates principal `name` and issues its first token (no expiry).
@@ -178,12 +194,23 @@ impl Kms {
         if unique_roles.contains(&Role::Root) {
             return Err(KmsError::invalid("the root role cannot be granted"));
         }
+        if unique_roles.contains(&Role::Bootstrap) {
+            return Err(KmsError::invalid("the bootstrap role cannot be granted"));
+        }
+        self.options.profile.check_roles(&unique_roles)?;
         if !grants.is_empty() && !unique_roles.contains(&Role::App) {
             return Err(KmsError::invalid(
                 "grants apply to the app role only; add the app role or drop the grants",
             ));
         }
-        if !by.has_role(Role::Root) && !unique_roles.iter().all(|&r| delegable_by_non_root(r)) {
+        if by.has_role(Role::Bootstrap) && !by.has_role(Role::Root) {
+            // The bootstrap principal creates the first admins, one role each.
+            if unique_roles.len() != 1 || !Role::ADMINS.contains(&unique_roles[0]) {
+                return Err(KmsError::PermissionDenied);
+            }
+        } else if !by.has_role(Role::Root)
+            && !unique_roles.iter().all(|&r| delegable_by_non_root(r))
+        {
             return Err(KmsError::PermissionDenied);
         }
         let principal = Principal {

@@ -185,7 +185,9 @@ impl Kms {
             self.unsealed()?;
             return Ok((KeyInfo::from(&KeyHandle::from_record(existing)?), false));
         }
-        let key_type = request.key_type.unwrap_or(self.options.default_key_type);
+        let key_type = request
+            .key_type
+            .unwrap_or_else(|| self.options.profile.default_type());
         let mut policy = self.new_policy(key_type, &request)?;
         let material = generate_material(key_type, policy.hmac_key_size).await?;
         let version = push_version(&mut policy, &material, false)?;
@@ -249,7 +251,7 @@ impl Kms {
             imported: false,
             allow_rotation: true,
             hmac_key_size,
-            profile: self.options.profile.clone(),
+            profile: self.options.profile.name.clone(),
             labels: request.labels.clone(),
             last_rotated_at: now(),
             versions: BTreeMap::new(),
@@ -265,6 +267,7 @@ impl Kms {
         materials: Vec<(i64, VersionMaterial)>,
     ) -> KmsResult<KeyInfo> {
         validate_name(name)?;
+        self.options.profile.check_key_type(policy.key_type)?;
         let sealer = self.version_sealer(namespace).await?;
         let id = new_id()?;
         let mut versions = Vec::with_capacity(materials.len());

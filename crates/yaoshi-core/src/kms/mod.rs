@@ -49,10 +49,10 @@ pub struct KmsOptions {
     pub barrier: BarrierAlgorithm,
     /// Number of unsealed versions kept in memory.
     pub cache_capacity: usize,
-    /// Type of keys created without one (Vault's upsert on encrypt).
-    pub default_key_type: KeyType,
-    /// Name of the compliance profile recorded on new keys.
-    pub profile: String,
+    /// The compliance profile every operation is checked against; its name
+    /// is recorded on new keys, and keys created without a type get its
+    /// default type (Vault's upsert on encrypt).
+    pub profile: crate::profile::Profile,
     /// How this node writes its audit log.
     pub audit: crate::audit::AuditSettings,
 }
@@ -62,8 +62,8 @@ impl Default for KmsOptions {
         Self {
             barrier: BarrierAlgorithm::Aes256Gcm,
             cache_capacity: DEFAULT_CAPACITY,
-            default_key_type: KeyType::Aes256Gcm96,
-            profile: "default".into(),
+            profile: crate::profile::Profile::builtin("default")
+                .expect("the shipped default profile is valid"),
             audit: crate::audit::AuditSettings::default(),
         }
     }

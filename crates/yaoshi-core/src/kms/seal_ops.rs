@@ -253,24 +253,30 @@ impl Kms {
             .put_entry(TOKEN_KEY_ENTRY, sealed_token_key)
             .await?;
         let created_at = now();
-        let root = Principal {
-            name: ROOT_PRINCIPAL.to_string(),
-            roles: vec![Role::Root],
+        // Under role separation init issues a bootstrap token, not root.
+        let (name, role) = if self.options.profile.role_separation {
+            (BOOTSTRAP_PRINCIPAL, Role::Bootstrap)
+        } else {
+            (ROOT_PRINCIPAL, Role::Root)
+        };
+        let first = Principal {
+            name: name.to_string(),
+            roles: vec![role],
             grants: Vec::new(),
             created_at,
             created_by: "init".to_string(),
         };
         self.store
             .put_entry(
-                &super::auth_ops::principal_entry(ROOT_PRINCIPAL),
-                &super::auth_ops::principal_to_bytes(&root)?,
+                &super::auth_ops::principal_entry(name),
+                &super::auth_ops::principal_to_bytes(&first)?,
             )
             .await?;
         self.store_token_record(
             token_key,
             root_token.expose_secret(),
-            ROOT_PRINCIPAL,
-            ROOT_PRINCIPAL.to_string(),
+            name,
+            name.to_string(),
             created_at,
             None,
         )
@@ -446,6 +452,9 @@ impl Kms {
 }
 
 /// The barrier binding of the sealed token-hashing key.
+/// Name of the principal `init` creates under a role-separation profile.
+pub const BOOTSTRAP_PRINCIPAL: &str = "bootstrap";
+
 fn token_key_binding() -> Binding<'static> {
     Binding::Entry {
         namespace: TOKEN_KEY_BINDING_NAMESPACE,

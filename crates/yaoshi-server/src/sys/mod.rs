@@ -2,6 +2,7 @@
 //! metrics, yaoshi's own principal management, and the OpenAPI document of
 //! these endpoints (unauthenticated).
 
+pub mod approvals;
 pub mod audit;
 pub mod mounts;
 pub mod principals;
@@ -29,6 +30,10 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["principals"] => principals::list(state, call).await,
         ["principals", name] => principals::principal(state, call, name).await,
         ["openapi"] => openapi(call),
+        ["approvals"] => approvals::list(state, call).await,
+        ["approvals", id] => approvals::show(state, call, id).await,
+        ["approvals", id, "approve"] => approvals::decide(state, call, id, true).await,
+        ["approvals", id, "reject"] => approvals::decide(state, call, id, false).await,
         ["audit", "public-key"] => audit::serve(state, call, Endpoint::PublicKey).await,
         ["audit", "checkpoint"] => audit::serve(state, call, Endpoint::Checkpoint).await,
         ["audit", "export"] => audit::serve(state, call, Endpoint::Export).await,

@@ -6,6 +6,7 @@ use super::crypt::required;
 use crate::wire::{ApiError, ApiResult, Reply};
 use serde_json::{Map, json};
 use yaoshi_core::kms::export::ExportKind;
+use yaoshi_core::profile::DualOp;
 
 /// `GET export/:type/:name[/:version]`.
 pub async fn export(
@@ -20,6 +21,12 @@ pub async fn export(
         ctx.authorize_use(name, yaoshi_core::auth::KeyOp::Read)?;
     } else {
         ctx.authorize_material(name)?;
+        if let Some(parked) =
+            crate::dual_control::park_if_required(ctx.state, ctx.call, ctx.who, DualOp::ExportKey)
+                .await?
+        {
+            return Ok(parked);
+        }
     }
     let version = match version {
         None | Some("") => None,
@@ -58,6 +65,12 @@ pub async fn export(
 pub async fn backup(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_read()?;
     ctx.authorize_material(name)?;
+    if let Some(parked) =
+        crate::dual_control::park_if_required(ctx.state, ctx.call, ctx.who, DualOp::BackupKey)
+            .await?
+    {
+        return Ok(parked);
+    }
     let backup = ctx.kms().backup_key(ctx.namespace(), name).await?;
     Ok(Reply::data(json!({ "backup": backup.as_str() })))
 }

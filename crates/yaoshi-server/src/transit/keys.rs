@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use yaoshi_core::auth::{Action, KeyOp};
 use yaoshi_core::key::{KeyState, KeyType};
 use yaoshi_core::kms::lifecycle::{CreateKeyRequest, KeyConfigUpdate, KeyInfo};
+use yaoshi_core::profile::DualOp;
 
 /// Fields of `POST keys/:name`.
 const CREATE_FIELDS: &[&str] = &[
@@ -98,6 +99,12 @@ pub fn create_request(p: &crate::wire::Params) -> ApiResult<CreateKeyRequest> {
 
 async fn delete(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.authorize_manage(name)?;
+    if let Some(parked) =
+        crate::dual_control::park_if_required(ctx.state, ctx.call, ctx.who, DualOp::DestroyKey)
+            .await?
+    {
+        return Ok(parked);
+    }
     ctx.kms()
         .delete_key(ctx.namespace(), name)
         .await

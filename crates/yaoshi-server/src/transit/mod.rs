@@ -16,6 +16,7 @@ use yaoshi_core::Kms;
 use yaoshi_core::auth::{Action, Authenticated, KeyOp};
 use yaoshi_core::key::KeyType;
 use yaoshi_core::kms::mounts::Mount;
+use yaoshi_crypto::hash::HashAlgorithm;
 
 /// What every Transit handler works with.
 pub struct Ctx<'a> {
@@ -73,6 +74,36 @@ impl Ctx<'_> {
             mount: self.mount_path(),
             key,
         })
+    }
+
+    /// Refuses a hash algorithm the compliance profile does not allow.
+    pub fn check_hash(&self, algorithm: HashAlgorithm) -> ApiResult<()> {
+        let name = match algorithm {
+            HashAlgorithm::Sm3 => "sm3",
+            HashAlgorithm::Sha256 => "sha2-256",
+            HashAlgorithm::Sha384 => "sha2-384",
+            HashAlgorithm::Sha512 => "sha2-512",
+        };
+        self.check_hash_name(name)
+    }
+
+    /// Refuses a hash algorithm name the compliance profile does not allow.
+    pub fn check_hash_name(&self, name: &str) -> ApiResult<()> {
+        self.kms()
+            .options()
+            .profile
+            .check_hash_algorithm(name)
+            .map_err(|v| ApiError::from(yaoshi_core::KmsError::from(v)))
+    }
+
+    /// The hash used when a request names none: Vault's SHA-256, or SM3
+    /// when the profile does not allow SHA-256.
+    pub fn default_hash(&self) -> HashAlgorithm {
+        if self.check_hash_name("sha2-256").is_ok() {
+            HashAlgorithm::Sha256
+        } else {
+            HashAlgorithm::Sm3
+        }
     }
 
     /// Refuses anything but PUT/POST.

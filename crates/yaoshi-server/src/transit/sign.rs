@@ -111,6 +111,9 @@ pub async fn sign(ctx: &Ctx<'_>, name: &str, hash: Option<&str>) -> ApiResult<Re
 async fn sign_one(ctx: &Ctx<'_>, name: &str, hash: Option<&str>, p: &Params) -> ApiResult<Value> {
     let data = input(p)?;
     let (request, signer_id) = sign_options(p, hash)?;
+    if let Some(h) = request.hash {
+        ctx.check_hash(h)?;
+    }
     let request = SignRequest {
         signer_id: signer_id.as_deref(),
         ..request
@@ -163,6 +166,9 @@ async fn verify_one(ctx: &Ctx<'_>, name: &str, hash: Option<&str>, p: &Params) -
             .map_err(missing_key_is_400)?,
         (Some(signature), None) => {
             let (request, signer_id) = sign_options(p, hash)?;
+            if let Some(h) = request.hash {
+                ctx.check_hash(h)?;
+            }
             let request = SignRequest {
                 signer_id: signer_id.as_deref(),
                 ..request
@@ -199,13 +205,14 @@ async fn hmac_one(
 ) -> ApiResult<Value> {
     let data = input(p)?;
     let hash = match algorithm {
-        Some(a) => Some(hash_param(a)?),
-        None => p
-            .str("algorithm")?
-            .filter(|a| !a.is_empty())
-            .map(|a| hash_param(&a))
-            .transpose()?,
+        Some(a) => hash_param(a)?,
+        None => match p.str("algorithm")?.filter(|a| !a.is_empty()) {
+            Some(a) => hash_param(&a)?,
+            None => ctx.default_hash(),
+        },
     };
+    ctx.check_hash(hash)?;
+    let hash = Some(hash);
     let tag = ctx
         .kms()
         .hmac(

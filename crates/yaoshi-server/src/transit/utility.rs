@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 use yaoshi_core::auth::Action;
+use yaoshi_crypto::hash::HashAlgorithm;
 use yaoshi_crypto::hash::digest_named;
 use yaoshi_crypto::random;
 
@@ -73,10 +74,15 @@ pub async fn hash(ctx: &Ctx<'_>, algorithm: Option<&str>) -> ApiResult<Reply> {
     ctx.require_write()?;
     ctx.authorize(&Action::Hash)?;
     let p = &ctx.call.params;
+    let default = match ctx.default_hash() {
+        HashAlgorithm::Sm3 => "sm3",
+        _ => "sha2-256",
+    };
     let name = match algorithm {
         Some(a) => a.to_string(),
-        None => p.str_or("algorithm", "sha2-256")?,
+        None => p.str_or("algorithm", default)?,
     };
+    ctx.check_hash_name(&name.to_ascii_lowercase())?;
     let input = p
         .base64("input")?
         .ok_or_else(|| ApiError::bad_request("missing input to process"))?;

@@ -40,6 +40,10 @@ pub struct Call {
     pub request_id: String,
     /// The key type an operation used, for metrics (set by handlers).
     pub key_type: OnceLock<&'static str>,
+    /// A parked request being executed after its approvals: who it runs as
+    /// (the requester) and the approval's id. `None` for requests from the
+    /// network.
+    pub approved: Option<(yaoshi_core::auth::Authenticated, String)>,
 }
 
 impl Call {
@@ -222,6 +226,10 @@ impl From<KmsError> for ApiError {
             KmsError::Sealed => Self::new(503, "Vault is sealed"),
             KmsError::PermissionDenied => Self::permission_denied(),
             KmsError::Conflict(_) => Self::new(409, e.to_string()),
+            KmsError::ProfileViolation(v) => Self {
+                profile_rule: Some(v.rule.to_string()),
+                ..Self::new(400, e.to_string())
+            },
             KmsError::Store(StoreError::Unavailable(_)) => Self::new(503, e.to_string()),
             KmsError::AuditUnavailable(_) => Self::new(503, e.to_string()),
             _ if e.is_client_error() => Self::bad_request(e.to_string()),

@@ -36,6 +36,7 @@ pub fn settings(args: ServerArgs) -> Result<ServerSettings, CliError> {
     if args.log_json {
         settings.log_format = LogFormat::Json;
     }
+    settings.profile = args.profile;
     settings
         .validate()
         .map_err(|e| CliError::Usage(e.to_string()))?;
