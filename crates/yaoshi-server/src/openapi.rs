@@ -4,6 +4,8 @@
 //! handlers in [`crate::sys`] and [`crate::auth_token`] actually do; the
 //! Transit engine is described in `docs/api.md`.
 
+#[path = "openapi_approvals.rs"]
+mod approvals;
 #[path = "openapi_audit.rs"]
 mod audit;
 
@@ -61,6 +63,10 @@ pub fn document() -> OpenApi {
             tag("metrics", "Prometheus metrics."),
             tag("meta", "This document."),
             tag(
+                "approvals",
+                "Dual control: parked requests and their approvals.",
+            ),
+            tag(
                 "audit",
                 "The audit log: public key, signed checkpoints, export, verification, proofs.",
             ),
@@ -95,7 +101,11 @@ pub fn document() -> OpenApi {
                 .path("/v1/sys/audit/verify", audit::verify())
                 .path("/v1/sys/audit/records", audit::records())
                 .path("/v1/sys/audit/proof/{seq}", audit::proof())
-                .path("/v1/sys/audit/consistency", audit::consistency()),
+                .path("/v1/sys/audit/consistency", audit::consistency())
+                .path("/v1/sys/approvals", approvals::list())
+                .path("/v1/sys/approvals/{id}", approvals::show())
+                .path("/v1/sys/approvals/{id}/approve", approvals::approve())
+                .path("/v1/sys/approvals/{id}/reject", approvals::reject()),
         )
         .components(Some(components()))
         .build()
