@@ -96,21 +96,11 @@ impl Kms {
             return Ok(previous);
         }
         let mut head_hash = None;
-        let mut next = frontier.size as i64 + 1;
-        while next <= head.last_seq {
-            let rows = self.store.read_audit(next, PAGE).await?;
-            if rows.first().map(|r| r.seq) != Some(next) {
-                return Err(KmsError::Internal(format!(
-                    "audit record {next} is missing; cannot extend the checkpoint"
-                )));
-            }
-            for row in rows.iter().take_while(|r| r.seq <= head.last_seq) {
-                let hash = digest(&row.hash)?;
-                frontier.push(alg, leaf_hash(alg, &hash));
-                head_hash = Some(hash);
-                next = row.seq + 1;
-            }
-        }
+        self.each_stored_hash(frontier.size as i64 + 1, head.last_seq, |hash| {
+            frontier.push(alg, leaf_hash(alg, &hash));
+            head_hash = Some(hash);
+        })
+        .await?;
         let size = frontier.size;
         let head_hash = head_hash.unwrap_or(crate::audit::GENESIS);
         let cp = unsealed
@@ -257,19 +247,10 @@ impl Kms {
             best = Some(parse_checkpoint(&row)?.1);
         }
         let mut frontier = best.unwrap_or_default();
-        let mut next = frontier.size as i64 + 1;
-        while next <= size {
-            let rows = self.store.read_audit(next, PAGE).await?;
-            if rows.first().map(|r| r.seq) != Some(next) {
-                return Err(KmsError::invalid(format!(
-                    "audit record {next} has been pruned; no proof or export can start there"
-                )));
-            }
-            for row in rows.iter().take_while(|r| r.seq <= size) {
-                frontier.push(alg, leaf_hash(alg, &digest(&row.hash)?));
-                next = row.seq + 1;
-            }
-        }
+        self.each_stored_hash(frontier.size as i64 + 1, size, |hash| {
+            frontier.push(alg, leaf_hash(alg, &hash));
+        })
+        .await?;
         Ok(frontier)
     }
 
@@ -308,24 +289,37 @@ impl Kms {
         Ok(())
     }
 
+    /// Calls `each` with the chain hash of every record `from..=to`, in
+    /// order; a record that is not stored (pruned) is a 400.
+    async fn each_stored_hash(
+        &self,
+        from: i64,
+        to: i64,
+        mut each: impl FnMut(Digest),
+    ) -> KmsResult<()> {
+        let mut next = from;
+        while next <= to {
+            let rows = self.store.read_audit(next, PAGE).await?;
+            if rows.first().map(|r| r.seq) != Some(next) {
+                return Err(KmsError::invalid(format!(
+                    "audit record {next} is not stored (pruned); the log cannot be proven from there"
+                )));
+            }
+            for row in rows.iter().take_while(|r| r.seq <= to) {
+                each(digest(&row.hash)?);
+                next = row.seq + 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Leaf hashes of records `1..=size` (all must be stored).
     async fn leaves(&self, size: i64) -> KmsResult<Vec<Digest>> {
         let config = self.audit_config().await?.ok_or(KmsError::NotInitialized)?;
         let alg = config.hash_algorithm;
         let mut out = Vec::with_capacity(size.max(0) as usize);
-        let mut next = 1;
-        while next <= size {
-            let rows = self.store.read_audit(next, PAGE).await?;
-            if rows.first().map(|r| r.seq) != Some(next) {
-                return Err(KmsError::invalid(format!(
-                    "audit record {next} has been pruned; proofs need every record"
-                )));
-            }
-            for row in rows.iter().take_while(|r| r.seq <= size) {
-                out.push(leaf_hash(alg, &digest(&row.hash)?));
-                next = row.seq + 1;
-            }
-        }
+        self.each_stored_hash(1, size, |hash| out.push(leaf_hash(alg, &hash)))
+            .await?;
         Ok(out)
     }
 
