@@ -50,8 +50,10 @@ fn requested_hash(p: &Params, from_path: Option<&str>) -> ApiResult<Option<HashA
         .transpose()
 }
 
-/// Reads the signing options shared by sign and verify.
+/// Reads the signing options shared by sign and verify; a hash the
+/// compliance profile does not allow is refused.
 fn sign_options(
+    ctx: &Ctx<'_>,
     p: &Params,
     from_path: Option<&str>,
 ) -> ApiResult<(SignRequest<'static>, Option<Vec<u8>>)> {
@@ -76,8 +78,12 @@ fn sign_options(
         _ => None,
     };
     let signer_id = p.str("signer_id")?.map(String::into_bytes);
+    let hash = requested_hash(p, from_path)?;
+    if let Some(h) = hash {
+        ctx.check_hash(h)?;
+    }
     let request = SignRequest {
-        hash: requested_hash(p, from_path)?,
+        hash,
         prehashed: p.flag("prehashed")?,
         padding,
         key_version: p.int("key_version")?.unwrap_or(0),
@@ -110,10 +116,7 @@ pub async fn sign(ctx: &Ctx<'_>, name: &str, hash: Option<&str>) -> ApiResult<Re
 
 async fn sign_one(ctx: &Ctx<'_>, name: &str, hash: Option<&str>, p: &Params) -> ApiResult<Value> {
     let data = input(p)?;
-    let (request, signer_id) = sign_options(p, hash)?;
-    if let Some(h) = request.hash {
-        ctx.check_hash(h)?;
-    }
+    let (request, signer_id) = sign_options(ctx, p, hash)?;
     let request = SignRequest {
         signer_id: signer_id.as_deref(),
         ..request
@@ -165,10 +168,7 @@ async fn verify_one(ctx: &Ctx<'_>, name: &str, hash: Option<&str>, p: &Params) -
             .await
             .map_err(missing_key_is_400)?,
         (Some(signature), None) => {
-            let (request, signer_id) = sign_options(p, hash)?;
-            if let Some(h) = request.hash {
-                ctx.check_hash(h)?;
-            }
+            let (request, signer_id) = sign_options(ctx, p, hash)?;
             let request = SignRequest {
                 signer_id: signer_id.as_deref(),
                 ..request
