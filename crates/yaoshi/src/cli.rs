@@ -92,6 +92,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Dual control: list, show, approve or reject parked requests.
+    Approval {
+        /// Approval action.
+        #[command(subcommand)]
+        command: ApprovalCommand,
+    },
     /// Benchmarks on this machine.
     Bench {
         /// What to measure.
@@ -498,6 +504,28 @@ fn parse_bits(s: &str) -> Result<u32, String> {
         "512" => Ok(512),
         _ => Err("expected 128, 256 or 512".into()),
     }
+}
+
+/// `yaoshi approval` actions.
+#[derive(Subcommand)]
+pub enum ApprovalCommand {
+    /// Every parked request.
+    List,
+    /// One request (the requester also sees the executed reply with --json).
+    Show {
+        /// Approval id.
+        id: String,
+    },
+    /// Approve; the approval that completes the quorum runs the request.
+    Approve {
+        /// Approval id.
+        id: String,
+    },
+    /// Reject; the request will never run.
+    Reject {
+        /// Approval id.
+        id: String,
+    },
 }
 
 /// `yaoshi audit` actions.

@@ -1,6 +1,7 @@
 //! What each command does: building requests, printing answers, choosing
 //! exit codes.
 
+pub mod approval;
 pub mod audit;
 pub mod crypto;
 pub mod key;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Key { command } => key::run(&Ctx::new(&global)?, command),
         Command::Principal { command } => principal::run(&Ctx::new(&global)?, command),
         Command::Audit { command } => audit::run(&global, command),
+        Command::Approval { command } => approval::run(&Ctx::new(&global)?, command),
         Command::Encrypt(args) => crypto::encrypt(&Ctx::new(&global)?, args),
         Command::Decrypt(args) => crypto::decrypt(&Ctx::new(&global)?, args),
         Command::Sign(args) => crypto::sign(&Ctx::new(&global)?, args),
