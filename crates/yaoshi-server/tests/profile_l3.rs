@@ -146,6 +146,21 @@ async fn level_3_deployment_end_to_end() {
         )
         .await;
     assert_eq!(config.status, 200, "{}", config.text);
+    let slow = sec1
+        .post(
+            "transit/keys/data-1/config",
+            json!({"auto_rotate_period": "9000h"}),
+        )
+        .await;
+    assert_eq!(slow.status, 400, "375 days is beyond max_rotation_days");
+    assert!(slow.error().contains("max_rotation_days"), "{}", slow.text);
+    let monthly = sec1
+        .post(
+            "transit/keys/data-1/config",
+            json!({"auto_rotate_period": "720h"}),
+        )
+        .await;
+    assert_eq!(monthly.status, 200, "{}", monthly.text);
     let hash = sec1
         .post("transit/hash/sha2-256", json!({"input": "aGk="}))
         .await;
@@ -295,13 +310,19 @@ async fn level_3_deployment_end_to_end() {
         .map(|(a, b, c)| (a.to_string(), b.clone(), c.to_string()))
         .collect();
     assert_eq!(summary, want);
-    let refusals = records
+    let refused: Vec<String> = records
         .iter()
         .filter(|r| r["outcome"] == json!("refused"))
-        .count();
+        .map(|r| r["path"].to_string())
+        .collect();
+    assert!(
+        refused.contains(&json!("transit/keys/data-1/config").to_string()),
+        "{refused:?}"
+    );
+    let refusals = refused.len();
     assert_eq!(
-        refusals, 6,
-        "4 key types, 1 hash and 1 two-admin principal refused by the profile"
+        refusals, 7,
+        "4 key types, 1 hash, 1 two-admin principal and 1 rotation period refused by the profile"
     );
     let config = server.kms.audit_config().await.unwrap().unwrap();
     assert_eq!(config.signature_algorithm, "sm2");

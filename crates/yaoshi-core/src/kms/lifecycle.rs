@@ -127,6 +127,14 @@ pub(crate) fn validate_rotate_period(secs: u64) -> KmsResult<()> {
 }
 
 impl Kms {
+    /// Checks an auto-rotation period: 0 or at least an hour, and no longer
+    /// than the profile's `max_rotation_days`.
+    fn check_rotate_period(&self, secs: u64) -> KmsResult<()> {
+        validate_rotate_period(secs)?;
+        self.options.profile.check_rotation_period(secs)?;
+        Ok(())
+    }
+
     /// Applies `plan` to the key with compare-and-set, re-reading and
     /// re-planning on conflicts.
     pub(crate) async fn change_key(
@@ -221,7 +229,7 @@ impl Kms {
                 "key derivation is not supported for key type {key_type}"
             )));
         }
-        validate_rotate_period(request.auto_rotate_period_secs)?;
+        self.check_rotate_period(request.auto_rotate_period_secs)?;
         let hmac_key_size = match (key_type, request.key_size) {
             (KeyType::Hmac, size) => {
                 let size = size.unwrap_or(crate::key::material::HMAC_KEY_LEN);
@@ -319,7 +327,7 @@ impl Kms {
         update: KeyConfigUpdate,
     ) -> KmsResult<KeyInfo> {
         if let Some(secs) = update.auto_rotate_period_secs {
-            validate_rotate_period(secs)?;
+            self.check_rotate_period(secs)?;
         }
         let key = self
             .change_key(namespace, name, |key| {
