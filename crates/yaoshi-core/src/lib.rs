@@ -11,6 +11,7 @@
 //! | [`audit`] | audit records, hash chain, Merkle checkpoints, proofs, offline verification |
 //! | [`profile`] | compliance profiles and their rules |
 //! | [`compliance`] | compliance findings and monthly reports |
+//! | [`residency`] | jurisdiction and locations of storage, audit sinks and backup targets |
 //! | [`auth`] | roles, grants, principals, tokens and the authorisation table |
 //! | [`key`] | key types, policies (metadata), lifecycle states, version material |
 //! | [`barrier`] | sealing of KEKs and key material with bound associated data |
@@ -32,6 +33,7 @@ pub mod error;
 pub mod key;
 pub mod kms;
 pub mod profile;
+pub mod residency;
 pub mod seal;
 pub mod store;
 

@@ -23,7 +23,7 @@ pub async fn park_if_required(
     if call.approved.is_some() {
         return Ok(None);
     }
-    let Some(required) = state.kms.options().profile.approvals_required(op) else {
+    let Some(required) = state.kms.profile().approvals_required(op) else {
         return Ok(None);
     };
     let approval = state

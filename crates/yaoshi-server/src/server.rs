@@ -84,9 +84,19 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     let audit = &settings.audit;
     let profile = settings.load_profile()?;
     tracing::info!(profile = %profile.name, "compliance profile");
+    if profile.min_data_centres > settings.residency.distinct_data_centres() {
+        tracing::warn!(
+            profile = %profile.name,
+            declared = settings.residency.distinct_data_centres(),
+            required = profile.min_data_centres,
+            "storage spans fewer data centres than the profile requires (a failed compliance finding)"
+        );
+    }
     let options = KmsOptions {
         barrier: profile.barrier_algorithm(),
         profile,
+        residency: settings.residency.clone(),
+        tls_enabled: settings.tls.is_some(),
         audit: AuditSettings {
             node: audit.node.clone().unwrap_or_else(host_name),
             group_commit: audit.group_commit,

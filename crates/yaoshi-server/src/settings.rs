@@ -112,6 +112,10 @@ pub struct ServerSettings {
     /// `default`).
     #[serde(default)]
     pub profile: Option<String>,
+    /// Where the deployment's data lives (`[residency]`: jurisdiction,
+    /// storage and audit-sink locations, `[[residency.backup_targets]]`).
+    #[serde(default)]
+    pub residency: yaoshi_core::residency::Residency,
 }
 
 fn default_body_timeout() -> u64 {
@@ -136,6 +140,7 @@ impl Default for ServerSettings {
             body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
             audit: AuditLogSettings::default(),
             profile: None,
+            residency: yaoshi_core::residency::Residency::default(),
         }
     }
 }
@@ -224,6 +229,12 @@ impl ServerSettings {
         }
         profile
             .check_tls(self.tls.is_some())
+            .map_err(|v| SettingsError::Invalid(v.to_string()))?;
+        self.residency
+            .validate()
+            .map_err(|m| SettingsError::Invalid(format!("residency: {m}")))?;
+        self.residency
+            .check_at_start(&profile)
             .map_err(|v| SettingsError::Invalid(v.to_string()))?;
         if self.dev.is_none() && self.storage.is_none() {
             return Err(SettingsError::Invalid(

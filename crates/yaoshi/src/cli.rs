@@ -128,6 +128,7 @@ pub struct ServerArgs {
         conflicts_with_all = [
             "dev", "listen", "dev_root_token", "storage",
             "tls_cert", "tls_key", "tls_client_ca", "log_json", "profile",
+            "jurisdiction", "storage_location", "backup_target",
         ]
     )]
     pub config: Option<PathBuf>,
@@ -161,6 +162,18 @@ pub struct ServerArgs {
     /// TOML file of your own [default: default].
     #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
+    /// Jurisdiction the deployment's data stays in, e.g. CN.
+    #[arg(long, value_name = "CODE")]
+    pub jurisdiction: Option<String>,
+    /// Location tag of a storage endpoint (primary or replica), e.g.
+    /// cn-shanghai-a; repeat for each data centre.
+    #[arg(long, value_name = "LOCATION")]
+    pub storage_location: Vec<String>,
+    /// A backup target clients may name as destination=NAME:
+    /// NAME=LOCATION or NAME=LOCATION:DIR (DIR receives audit archives);
+    /// repeatable.
+    #[arg(long, value_name = "NAME=LOCATION[:DIR]")]
+    pub backup_target: Vec<String>,
 }
 
 /// `yaoshi operator` actions.

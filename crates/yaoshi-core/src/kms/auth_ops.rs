@@ -197,7 +197,7 @@ impl Kms {
         if unique_roles.contains(&Role::Bootstrap) {
             return Err(KmsError::invalid("the bootstrap role cannot be granted"));
         }
-        self.options.profile.check_roles(&unique_roles)?;
+        self.profile().check_roles(&unique_roles)?;
         if !grants.is_empty() && !unique_roles.contains(&Role::App) {
             return Err(KmsError::invalid(
                 "grants apply to the app role only; add the app role or drop the grants",

@@ -223,7 +223,7 @@ impl Kms {
         if listed != present || listed.last() != Some(&policy.latest_version) {
             return Err(bad("versions do not match the policy"));
         }
-        policy.profile = self.options.profile.name.clone();
+        policy.profile = self.profile().name.clone();
         // `get_key` never returns destroyed keys: an existing one is live.
         if self.store.get_key(namespace, &name).await?.is_some() {
             if !force {

@@ -131,7 +131,7 @@ impl Kms {
     /// than the profile's `max_rotation_days`.
     fn check_rotate_period(&self, secs: u64) -> KmsResult<()> {
         validate_rotate_period(secs)?;
-        self.options.profile.check_rotation_period(secs)?;
+        self.profile().check_rotation_period(secs)?;
         Ok(())
     }
 
@@ -195,7 +195,7 @@ impl Kms {
         }
         let key_type = request
             .key_type
-            .unwrap_or_else(|| self.options.profile.default_type());
+            .unwrap_or_else(|| self.profile().default_type());
         let mut policy = self.new_policy(key_type, &request)?;
         let material = generate_material(key_type, policy.hmac_key_size).await?;
         let version = push_version(&mut policy, &material, false)?;
@@ -259,7 +259,7 @@ impl Kms {
             imported: false,
             allow_rotation: true,
             hmac_key_size,
-            profile: self.options.profile.name.clone(),
+            profile: self.profile().name.clone(),
             labels: request.labels.clone(),
             last_rotated_at: now(),
             versions: BTreeMap::new(),
@@ -275,7 +275,7 @@ impl Kms {
         materials: Vec<(i64, VersionMaterial)>,
     ) -> KmsResult<KeyInfo> {
         validate_name(name)?;
-        self.options.profile.check_key_type(policy.key_type)?;
+        self.profile().check_key_type(policy.key_type)?;
         let sealer = self.version_sealer(namespace).await?;
         let id = new_id()?;
         let mut versions = Vec::with_capacity(materials.len());

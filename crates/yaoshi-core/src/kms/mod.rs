@@ -55,6 +55,11 @@ pub struct KmsOptions {
     pub profile: crate::profile::Profile,
     /// How this node writes its audit log.
     pub audit: crate::audit::AuditSettings,
+    /// Where the deployment's data lives (jurisdiction, locations, backup
+    /// targets).
+    pub residency: crate::residency::Residency,
+    /// Whether the node's API listener serves TLS (compliance evidence).
+    pub tls_enabled: bool,
 }
 
 impl Default for KmsOptions {
@@ -65,6 +70,8 @@ impl Default for KmsOptions {
             profile: crate::profile::Profile::builtin("default")
                 .expect("the shipped default profile is valid"),
             audit: crate::audit::AuditSettings::default(),
+            residency: crate::residency::Residency::default(),
+            tls_enabled: false,
         }
     }
 }
@@ -141,6 +148,9 @@ pub struct Kms {
     audit_log: crate::audit::log::AuditLog,
     /// The deployment's audit configuration, once read.
     audit_config: Mutex<Option<audit_ops::AuditConfig>>,
+    /// The profile in force (starts as `options.profile`; replaced by an
+    /// approved profile change).
+    profile: RwLock<Arc<crate::profile::Profile>>,
 }
 
 /// How many key types [`Kms::recent_key_type`] remembers.
@@ -176,6 +186,7 @@ impl Kms {
         Self {
             audit_log,
             audit_config: Mutex::new(None),
+            profile: RwLock::new(Arc::new(options.profile.clone())),
             store,
             options,
             state: RwLock::new(SealState::Sealed {
@@ -193,6 +204,20 @@ impl Kms {
     /// The options this instance runs with.
     pub fn options(&self) -> &KmsOptions {
         &self.options
+    }
+
+    /// The compliance profile in force.
+    pub fn profile(&self) -> Arc<crate::profile::Profile> {
+        self.profile
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the profile in force (after an approved change, or when
+    /// another node's change is read from the store).
+    pub(crate) fn set_profile(&self, profile: crate::profile::Profile) {
+        *self.profile.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(profile);
     }
 
     /// The storage back end.

@@ -254,7 +254,7 @@ impl Kms {
             .await?;
         let created_at = now();
         // Under role separation init issues a bootstrap token, not root.
-        let (name, role) = if self.options.profile.role_separation {
+        let (name, role) = if self.profile().role_separation {
             (BOOTSTRAP_PRINCIPAL, Role::Bootstrap)
         } else {
             (ROOT_PRINCIPAL, Role::Root)

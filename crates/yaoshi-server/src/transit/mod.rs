@@ -90,8 +90,7 @@ impl Ctx<'_> {
     /// Refuses a hash algorithm name the compliance profile does not allow.
     pub fn check_hash_name(&self, name: &str) -> ApiResult<()> {
         self.kms()
-            .options()
-            .profile
+            .profile()
             .check_hash_algorithm(name)
             .map_err(|v| ApiError::from(yaoshi_core::KmsError::from(v)))
     }

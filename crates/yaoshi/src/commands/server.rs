@@ -3,6 +3,7 @@
 
 use crate::cli::ServerArgs;
 use crate::error::{CliError, EXIT_OK};
+use yaoshi_core::residency::BackupTarget;
 use yaoshi_server::{DevSettings, LogFormat, ServerSettings, TlsSettings};
 
 /// Settings from the command line (`--config` reads the file instead).
@@ -37,10 +38,40 @@ pub fn settings(args: ServerArgs) -> Result<ServerSettings, CliError> {
         settings.log_format = LogFormat::Json;
     }
     settings.profile = args.profile;
+    settings.residency.jurisdiction = args.jurisdiction;
+    settings.residency.storage_locations = args.storage_location;
+    settings.residency.backup_targets = args
+        .backup_target
+        .iter()
+        .map(|t| backup_target(t))
+        .collect::<Result<_, _>>()?;
     settings
         .validate()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(settings)
+}
+
+/// Parses `NAME=LOCATION[:DIR]`.
+fn backup_target(text: &str) -> Result<BackupTarget, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "--backup-target {text:?}: expected NAME=LOCATION or NAME=LOCATION:DIR"
+        ))
+    };
+    let (name, rest) = text.split_once('=').ok_or_else(bad)?;
+    let (location, path) = match rest.split_once(':') {
+        Some((l, dir)) if !dir.is_empty() => (l, Some(dir.into())),
+        Some(_) => return Err(bad()),
+        None => (rest, None),
+    };
+    if name.is_empty() || location.is_empty() {
+        return Err(bad());
+    }
+    Ok(BackupTarget {
+        name: name.to_string(),
+        location: location.to_string(),
+        path,
+    })
 }
 
 /// Runs the server until it stops.
@@ -112,6 +143,53 @@ mod tests {
         assert!(s.dev.is_none());
         let tls = s.tls.unwrap();
         assert_eq!(tls.client_ca.unwrap().to_str(), Some("ca.pem"));
+    }
+
+    #[test]
+    fn residency_flags() {
+        let s = parse(&[
+            "yaoshi",
+            "server",
+            "--dev",
+            "--jurisdiction",
+            "CN",
+            "--storage-location",
+            "cn-shanghai-a",
+            "--storage-location",
+            "cn-beijing-b",
+            "--backup-target",
+            "nas=cn-shanghai-a:/var/backups/yaoshi",
+            "--backup-target",
+            "s3=us-east-1",
+        ])
+        .unwrap();
+        let r = &s.residency;
+        assert_eq!(r.jurisdiction.as_deref(), Some("CN"));
+        assert_eq!(r.storage_locations, ["cn-shanghai-a", "cn-beijing-b"]);
+        assert_eq!(r.backup_targets[0].name, "nas");
+        assert_eq!(
+            r.backup_targets[0].path.as_deref(),
+            Some(std::path::Path::new("/var/backups/yaoshi"))
+        );
+        assert_eq!(r.backup_targets[1].location, "us-east-1");
+        assert!(r.backup_targets[1].path.is_none());
+        for bad in ["nas", "=cn-a", "nas=", "nas=cn-a:"] {
+            assert!(
+                parse(&["yaoshi", "server", "--dev", "--backup-target", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        // a location outside the profile stops the server before it starts
+        let e = parse(&[
+            "yaoshi",
+            "server",
+            "--dev",
+            "--profile",
+            "gb39786-l2",
+            "--storage-location",
+            "us-east-1",
+        ]);
+        assert!(e.is_err());
     }
 
     #[test]
