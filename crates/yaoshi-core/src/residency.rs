@@ -139,7 +139,11 @@ impl Residency {
                     .into(),
             );
         }
-        let mut names: Vec<&str> = self.backup_targets.iter().map(|t| t.name.as_str()).collect();
+        let mut names: Vec<&str> = self
+            .backup_targets
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
         if names.iter().any(|n| !valid_tag(n)) {
             return Err(
                 "backup target names must be 1-64 characters of a-z, 0-9, '-' and '_'".into(),
@@ -266,8 +270,15 @@ mod tests {
             assert_eq!(e.rule, "allowed_locations");
             assert!(e.to_string().contains(needle), "{e}");
         }
-        assert!(r.check_destination(&default, "export", None).unwrap().is_none());
-        assert!(r.check_destination(&default, "backup", Some("s3-us")).is_ok());
+        assert!(
+            r.check_destination(&default, "export", None)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            r.check_destination(&default, "backup", Some("s3-us"))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -275,7 +286,11 @@ mod tests {
         let l3 = Profile::builtin("gb39786-l3").unwrap();
         let r = residency();
         let e = r.endpoints(&l3);
-        assert_eq!(e.len(), 6, "2 storage, 2 audit sinks (the storage), 2 targets");
+        assert_eq!(
+            e.len(),
+            6,
+            "2 storage, 2 audit sinks (the storage), 2 targets"
+        );
         assert!(e.iter().filter(|x| !x.allowed).all(|x| x.name == "s3-us"));
         r.validate().unwrap();
         let mut bad = r.clone();

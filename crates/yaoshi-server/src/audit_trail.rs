@@ -20,6 +20,7 @@ const PLAIN_PARAMS: &[&str] = &[
     "bits",
     "convergent_encryption",
     "deletion_allowed",
+    "destination",
     "derived",
     "display_name",
     "exportable",
@@ -56,6 +57,7 @@ const PLAIN_PARAMS: &[&str] = &[
     "type",
     "from",
     "limit",
+    "before_seq",
 ];
 
 /// Paths that are not recorded: status probes and the API description

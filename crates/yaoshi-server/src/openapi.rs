@@ -8,6 +8,8 @@
 mod approvals;
 #[path = "openapi_audit.rs"]
 mod audit;
+#[path = "openapi_governance.rs"]
+mod governance;
 
 use crate::sys::seal::VERSION;
 use serde_json::{Value, json};
@@ -68,8 +70,9 @@ pub fn document() -> OpenApi {
             ),
             tag(
                 "audit",
-                "The audit log: public key, signed checkpoints, export, verification, proofs.",
+                "The audit log: public key, signed checkpoints, export, verification, proofs, pruning.",
             ),
+            tag("profiles", "The compliance profile the deployment runs under."),
         ]))
         .paths(
             PathsBuilder::new()
@@ -102,6 +105,8 @@ pub fn document() -> OpenApi {
                 .path("/v1/sys/audit/records", audit::records())
                 .path("/v1/sys/audit/proof/{seq}", audit::proof())
                 .path("/v1/sys/audit/consistency", audit::consistency())
+                .path("/v1/sys/audit/prune", governance::audit_prune())
+                .path("/v1/sys/profile", governance::profile())
                 .path("/v1/sys/approvals", approvals::list())
                 .path("/v1/sys/approvals/{id}", approvals::show())
                 .path("/v1/sys/approvals/{id}/approve", approvals::approve())

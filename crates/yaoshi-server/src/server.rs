@@ -107,6 +107,9 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         ..KmsOptions::default()
     };
     let kms = Arc::new(Kms::new(store, options));
+    kms.reconcile_profile()
+        .await
+        .map_err(|e| ServerError::Startup(e.to_string()))?;
     let mut root_token = None;
     if let Some(dev) = &settings.dev {
         let status = kms
@@ -146,7 +149,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         body_timeout: std::time::Duration::from_secs(settings.body_timeout_secs),
     });
     let (shutdown, receiver) = watch::channel(false);
-    let checkpointer = tokio::spawn(sign_checkpoints(kms.clone(), receiver.clone()));
+    let checkpointer = tokio::spawn(periodic_work(kms.clone(), receiver.clone()));
     let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));
     tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), "yaoshi listening");
     Ok(RunningServer {
@@ -160,9 +163,10 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     })
 }
 
-/// Signs audit checkpoints on the configured cadence (checked every
-/// second) until shutdown, then once more over everything written.
-async fn sign_checkpoints(kms: Arc<Kms>, mut shutdown: watch::Receiver<bool>) {
+/// Once a second until shutdown: signs an audit checkpoint when the
+/// cadence says one is due, and picks up a profile changed through another
+/// node. At shutdown, one more checkpoint over everything written.
+async fn periodic_work(kms: Arc<Kms>, mut shutdown: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -170,6 +174,11 @@ async fn sign_checkpoints(kms: Arc<Kms>, mut shutdown: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 if let Err(e) = kms.checkpoint_if_due().await {
                     tracing::warn!(error = %e, "audit checkpoint failed");
+                }
+                match kms.refresh_profile().await {
+                    Ok(true) => tracing::info!(profile = %kms.profile().name, "profile changed by another node"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "reading the stored profile failed"),
                 }
             }
             _ = async { shutdown.wait_for(|s| *s).await.map(|_| ()) } => break,

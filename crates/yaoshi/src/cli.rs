@@ -92,6 +92,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The compliance profile the deployment runs under: show or change it.
+    Profile {
+        /// Profile action.
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
     /// Dual control: list, show, approve or reject parked requests.
     Approval {
         /// Approval action.
@@ -583,6 +589,38 @@ pub enum AuditCommand {
     Proof {
         /// Sequence number.
         seq: u64,
+    },
+    /// Remove records older than the profile's retention period, up to a
+    /// signed checkpoint, after the server archived and verified them on a
+    /// backup target (parked for approval under dual control).
+    Prune {
+        /// Backup target (declared with a directory) receiving the archive.
+        #[arg(long, value_name = "TARGET")]
+        destination: String,
+        /// Prune only records below this sequence number.
+        #[arg(long, value_name = "SEQ")]
+        before_seq: Option<u64>,
+    },
+}
+
+/// `yaoshi profile` actions.
+#[derive(Subcommand)]
+pub enum ProfileCommand {
+    /// Print the profile in force (TOML; --json for its fields).
+    Show,
+    /// Change the deployment's profile to a shipped one or a TOML file
+    /// (parked for approval when the profile in force says so).
+    Set {
+        /// A shipped profile: default, gb39786-l2, gb39786-l3, gb39786-l4.
+        #[arg(
+            value_name = "NAME",
+            required_unless_present = "file",
+            conflicts_with = "file"
+        )]
+        name: Option<String>,
+        /// A profile file of your own.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
     },
 }
 

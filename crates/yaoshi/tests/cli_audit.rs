@@ -9,18 +9,10 @@ mod server;
 use serde_json::Value;
 use server::{Server, http_json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn yaoshi(server: &Server, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
-    for var in server::CLI_ENV_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env("YAOSHI_ADDR", &server.addr)
-        .env("YAOSHI_TOKEN", &server.token)
-        .args(args)
-        .stdin(Stdio::null());
-    cmd.output().expect("yaoshi runs")
+    server::yaoshi_cli(&server.addr, &server.token, args)
 }
 
 fn ok(out: &Output) -> String {

@@ -201,6 +201,14 @@ impl Kms {
     /// a header, then every stored record from `from` (default: the oldest
     /// stored) with each checkpoint right after the record it covers.
     pub async fn audit_export(&self, from: Option<i64>) -> KmsResult<String> {
+        self.audit_export_range(from, i64::MAX).await
+    }
+
+    /// [`Kms::audit_export`] of the records `from..=to` only. When a
+    /// checkpoint covers exactly the records before `from` (as after
+    /// pruning), it follows the header, so the first record's link to the
+    /// pruned part is signed too.
+    pub(crate) async fn audit_export_range(&self, from: Option<i64>, to: i64) -> KmsResult<String> {
         let config = self.audit_config().await?.ok_or(KmsError::NotInitialized)?;
         let head = self.store.audit_head().await?;
         let first = head.first_stored.unwrap_or(head.last_seq + 1);
@@ -217,7 +225,14 @@ impl Kms {
             frontier,
         });
         out.push('\n');
-        self.for_each_record_and_checkpoint(from, |line| {
+        if from > 1
+            && let Some(anchor) = self.store.list_checkpoints(from - 1, 1).await?.first()
+            && anchor.tree_size == from - 1
+        {
+            out.push_str(&checkpoint_line(&parse_checkpoint(anchor)?.0));
+            out.push('\n');
+        }
+        self.for_each_record_and_checkpoint(from, to, |line| {
             out.push_str(&line);
             out.push('\n');
             Ok(())
@@ -254,11 +269,12 @@ impl Kms {
         Ok(frontier)
     }
 
-    /// Calls `line` with each record line from `from` on, and each stored
+    /// Calls `line` with each record line `from..=to`, and each stored
     /// checkpoint line right after the record it covers.
     async fn for_each_record_and_checkpoint(
         &self,
         from: i64,
+        to: i64,
         mut line: impl FnMut(String) -> KmsResult<()>,
     ) -> KmsResult<()> {
         let checkpoints = self.store.list_checkpoints(from, i64::MAX).await?;
@@ -266,10 +282,10 @@ impl Kms {
         let mut next = from;
         loop {
             let rows = self.store.read_audit(next, PAGE).await?;
-            if rows.is_empty() {
+            if rows.is_empty() || next > to {
                 break;
             }
-            for row in &rows {
+            for row in rows.iter().take_while(|r| r.seq <= to) {
                 let text = record_line(
                     row.seq as u64,
                     &digest(&row.prev_hash)?,

@@ -179,8 +179,69 @@ impl Kms {
         roles: Vec<Role>,
         grants: Vec<Grant>,
     ) -> KmsResult<IssuedToken> {
+        self.create_principal_as(by, name, roles, grants, false)
+            .await
+    }
+
+    /// [`Kms::create_principal`] for a request that was approved under dual
+    /// control (`grant-admin-role`): then a `sec-admin` may also create
+    /// principals with one admin role, which otherwise only root (and the
+    /// bootstrap principal, for the first admins) may.
+    pub async fn create_principal_as(
+        &self,
+        by: &Principal,
+        name: &str,
+        roles: Vec<Role>,
+        grants: Vec<Grant>,
+        admin_grant_approved: bool,
+    ) -> KmsResult<IssuedToken> {
         self.unsealed()?;
         by.authorize(&Action::Principals { write: true })?;
+        let unique_roles = self.check_new_principal(name, roles, &grants)?;
+        if by.has_role(Role::Bootstrap) && !by.has_role(Role::Root) {
+            // The bootstrap principal creates the first admins, one role each.
+            if unique_roles.len() != 1 || !Role::ADMINS.contains(&unique_roles[0]) {
+                return Err(KmsError::PermissionDenied);
+            }
+        } else if !by.has_role(Role::Root) {
+            let approved_admin = |r: Role| {
+                admin_grant_approved && by.has_role(Role::SecAdmin) && Role::ADMINS.contains(&r)
+            };
+            if !unique_roles
+                .iter()
+                .all(|&r| delegable_by_non_root(r) || approved_admin(r))
+            {
+                return Err(KmsError::PermissionDenied);
+            }
+        }
+        let principal = Principal {
+            name: name.to_string(),
+            roles: unique_roles,
+            grants,
+            created_at: now(),
+            created_by: by.name.clone(),
+        };
+        if !self
+            .store
+            .insert_entry(&principal_entry(name), &principal_to_bytes(&principal)?)
+            .await?
+        {
+            return Err(KmsError::refused(format!(
+                "principal {name:?} already exists"
+            )));
+        }
+        self.issue_token(&principal, name.to_string(), None).await
+    }
+
+    /// The checks on a new principal's name, roles and grants that do not
+    /// depend on who asks (also run before a creation is parked for
+    /// approval); returns the roles without duplicates.
+    pub fn check_new_principal(
+        &self,
+        name: &str,
+        roles: Vec<Role>,
+        grants: &[Grant],
+    ) -> KmsResult<Vec<Role>> {
         validate_principal_name(name)?;
         let mut unique_roles: Vec<Role> = Vec::with_capacity(roles.len());
         for role in roles {
@@ -203,33 +264,7 @@ impl Kms {
                 "grants apply to the app role only; add the app role or drop the grants",
             ));
         }
-        if by.has_role(Role::Bootstrap) && !by.has_role(Role::Root) {
-            // The bootstrap principal creates the first admins, one role each.
-            if unique_roles.len() != 1 || !Role::ADMINS.contains(&unique_roles[0]) {
-                return Err(KmsError::PermissionDenied);
-            }
-        } else if !by.has_role(Role::Root)
-            && !unique_roles.iter().all(|&r| delegable_by_non_root(r))
-        {
-            return Err(KmsError::PermissionDenied);
-        }
-        let principal = Principal {
-            name: name.to_string(),
-            roles: unique_roles,
-            grants,
-            created_at: now(),
-            created_by: by.name.clone(),
-        };
-        if !self
-            .store
-            .insert_entry(&principal_entry(name), &principal_to_bytes(&principal)?)
-            .await?
-        {
-            return Err(KmsError::refused(format!(
-                "principal {name:?} already exists"
-            )));
-        }
-        self.issue_token(&principal, name.to_string(), None).await
+        Ok(unique_roles)
     }
 
     /// Issues another token for the authenticated principal.

@@ -6,7 +6,8 @@
 //! restore), [`encryption`] (encrypt, decrypt, rewrap, datakey),
 //! [`signing`] (sign, verify, hmac), [`export`] (export, backup, restore of a
 //! single key), [`import`] (wrapping keys and BYOK import), [`auth_ops`]
-//! (tokens and principals) and [`mounts`] (the mount table).
+//! (tokens and principals), [`mounts`] (the mount table) and
+//! [`profile_ops`] (the stored profile and its changes).
 //!
 //! Consistency across nodes: a key's row (policy, state, generation) is read
 //! from the store on every request, so a rotation, trim, disable or delete on
@@ -17,12 +18,14 @@
 pub mod approvals;
 pub mod audit_log;
 pub mod audit_ops;
+pub mod audit_prune;
 pub mod auth_ops;
 pub mod encryption;
 pub mod export;
 pub mod import;
 pub mod lifecycle;
 pub mod mounts;
+pub mod profile_ops;
 pub mod seal_ops;
 pub mod signing;
 

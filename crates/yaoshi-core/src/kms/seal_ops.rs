@@ -252,6 +252,7 @@ impl Kms {
         self.store
             .put_entry(TOKEN_KEY_ENTRY, sealed_token_key)
             .await?;
+        self.store_profile().await?;
         let created_at = now();
         // Under role separation init issues a bootstrap token, not root.
         let (name, role) = if self.profile().role_separation {

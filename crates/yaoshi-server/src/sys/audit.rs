@@ -1,6 +1,7 @@
 //! `sys/audit/*`: the audit log for auditors: public key, latest signed
 //! checkpoint, export (JSON Lines), online verification, the latest
-//! records, inclusion and consistency proofs.
+//! records, inclusion and consistency proofs; and pruning under the
+//! retention rule.
 
 use crate::app::{AppState, authenticate};
 use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
@@ -126,4 +127,51 @@ pub async fn serve(state: &AppState, call: &Call, endpoint: Endpoint<'_>) -> Api
             ))
         }
     }
+}
+
+/// `POST sys/audit/prune` (roles: root, audit-admin): removes the records
+/// the retention rule lets go, up to a signed checkpoint (`before_seq`
+/// limits it), after writing and verifying an archive of them on the
+/// backup target `destination` (which must lie inside the allowed
+/// locations and have a directory). Parked for approval when the profile
+/// lists `prune-audit`.
+pub async fn prune(state: &AppState, call: &Call) -> ApiResult<Reply> {
+    if call.op != Op::Write {
+        return Err(ApiError::unsupported_operation());
+    }
+    let who = authenticate(state, call).await?;
+    who.principal.authorize(&Action::Audit { write: true })?;
+    let kms = &state.kms;
+    let params = &call.params;
+    let destination = params.str("destination")?;
+    if destination.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request(
+            "destination is required: the backup target (with a directory) that receives the archive of the pruned records",
+        ));
+    }
+    let target = kms
+        .options()
+        .residency
+        .check_destination(&kms.profile(), "audit archive", destination.as_deref())
+        .map_err(yaoshi_core::KmsError::from)?
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("destination is required"))?;
+    let before_seq = params.int("before_seq")?;
+    // Refuse what cannot be done before asking anyone to approve it.
+    kms.plan_audit_prune(before_seq).await?;
+    if let Some(parked) = crate::dual_control::park_if_required(
+        state,
+        call,
+        &who,
+        yaoshi_core::profile::DualOp::PruneAudit,
+    )
+    .await?
+    {
+        return Ok(parked);
+    }
+    let outcome = kms.prune_audit(before_seq, &target).await?;
+    Ok(
+        Reply::data(serde_json::to_value(&outcome).unwrap_or(Value::Null))
+            .warn_unknown(params.unknown(&["destination", "before_seq"])),
+    )
 }

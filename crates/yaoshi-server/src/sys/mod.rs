@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit;
 pub mod mounts;
 pub mod principals;
+pub mod profile;
 pub mod seal;
 
 use crate::app::{AppState, authenticate};
@@ -30,6 +31,7 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["principals"] => principals::list(state, call).await,
         ["principals", name] => principals::principal(state, call, name).await,
         ["openapi"] => openapi(call),
+        ["profile"] => profile::serve(state, call).await,
         ["approvals"] => approvals::list(state, call).await,
         ["approvals", id] => approvals::show(state, call, id).await,
         ["approvals", id, "approve"] => approvals::decide(state, call, id, true).await,
@@ -41,6 +43,7 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["audit", "records"] => audit::serve(state, call, Endpoint::Records).await,
         ["audit", "proof", seq] => audit::serve(state, call, Endpoint::Proof(seq)).await,
         ["audit", "consistency"] => audit::serve(state, call, Endpoint::Consistency).await,
+        ["audit", "prune"] => audit::prune(state, call).await,
         _ => Err(ApiError::new(404, "unsupported path")),
     }
 }

@@ -1,12 +1,15 @@
 //! yaoshi's own principal management (not part of Vault's API):
 //! `LIST sys/principals`, `POST sys/principals/:name` (create, returns the
 //! first token once), `GET` (read) and `DELETE` (revoke it and its tokens).
+//! Creating a principal with an admin role is parked for approval when the
+//! profile lists `grant-admin-role`.
 
 use crate::app::{AppState, authenticate};
 use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 use yaoshi_core::auth::{Action, Grant, Principal, Role};
+use yaoshi_core::profile::DualOp;
 
 fn principal_json(p: &Principal) -> Value {
     json!({
@@ -67,9 +70,35 @@ pub async fn principal(state: &AppState, call: &Call, name: &str) -> ApiResult<R
                 .iter()
                 .map(|g| Grant::parse(g))
                 .collect::<Result<Vec<_>, _>>()?;
+            // Handing out an admin role is under dual control when the
+            // profile says so (the bootstrap principal, which creates the
+            // first admins, is not parked).
+            let grants_admin = roles.iter().any(|r| Role::ADMINS.contains(r));
+            if grants_admin && !who.principal.has_role(Role::Bootstrap) {
+                state
+                    .kms
+                    .check_new_principal(name, roles.clone(), &grants)?;
+                if state.kms.get_principal(name).await?.is_some() {
+                    return Err(ApiError::bad_request(format!(
+                        "principal {name:?} already exists"
+                    )));
+                }
+                if let Some(parked) =
+                    crate::dual_control::park_if_required(state, call, &who, DualOp::GrantAdminRole)
+                        .await?
+                {
+                    return Ok(parked);
+                }
+            }
             let issued = state
                 .kms
-                .create_principal(&who.principal, name, roles, grants)
+                .create_principal_as(
+                    &who.principal,
+                    name,
+                    roles,
+                    grants,
+                    grants_admin && call.approved.is_some(),
+                )
                 .await?;
             let mut data = principal_json(&issued.principal);
             data["token"] = json!(issued.token.expose_secret());

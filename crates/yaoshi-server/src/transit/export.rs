@@ -8,6 +8,20 @@ use serde_json::{Map, json};
 use yaoshi_core::kms::export::ExportKind;
 use yaoshi_core::profile::DualOp;
 
+/// Refuses an export or backup whose `destination` (a declared backup
+/// target) lies outside the profile's allowed locations, or that names no
+/// destination when the profile restricts locations (checked before the
+/// request can be parked for approval).
+fn check_destination(ctx: &Ctx<'_>, what: &str) -> ApiResult<()> {
+    let destination = ctx.call.params.str("destination")?;
+    ctx.kms()
+        .options()
+        .residency
+        .check_destination(&ctx.kms().profile(), what, destination.as_deref())
+        .map(|_| ())
+        .map_err(|v| ApiError::from(yaoshi_core::KmsError::from(v)))
+}
+
 /// `GET export/:type/:name[/:version]`.
 pub async fn export(
     ctx: &Ctx<'_>,
@@ -21,6 +35,7 @@ pub async fn export(
         ctx.authorize_use(name, yaoshi_core::auth::KeyOp::Read)?;
     } else {
         ctx.authorize_material(name)?;
+        check_destination(ctx, "export")?;
         if let Some(parked) =
             crate::dual_control::park_if_required(ctx.state, ctx.call, ctx.who, DualOp::ExportKey)
                 .await?
@@ -65,6 +80,7 @@ pub async fn export(
 pub async fn backup(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.require_read()?;
     ctx.authorize_material(name)?;
+    check_destination(ctx, "backup")?;
     if let Some(parked) =
         crate::dual_control::park_if_required(ctx.state, ctx.call, ctx.who, DualOp::BackupKey)
             .await?

@@ -69,6 +69,34 @@ pub fn run(global: &crate::cli::GlobalArgs, command: AuditCommand) -> Result<u8,
             Ok(EXIT_OK)
         }
         AuditCommand::Proof { seq } => proof(&Ctx::new(global)?, seq),
+        AuditCommand::Prune {
+            destination,
+            before_seq,
+        } => {
+            let ctx = Ctx::new(global)?;
+            let mut body = json!({ "destination": destination });
+            if let Some(b) = before_seq {
+                body["before_seq"] = json!(b);
+            }
+            let data = ctx.client.post("sys/audit/prune", &body)?.data();
+            if !ctx.json_done(&data)? {
+                output::line(&match data["approval_id"].as_str() {
+                    Some(id) => format!("parked for approval: {id} (yaoshi approval approve {id})"),
+                    None => format!(
+                        "pruned {} records ({} to {}); archive {} ({} {})",
+                        data["records"],
+                        data["plan"]["from"],
+                        data["plan"]["to"],
+                        data["archive"].as_str().unwrap_or("?"),
+                        data["checkpoint"]["hash_algorithm"]
+                            .as_str()
+                            .unwrap_or("hash"),
+                        data["archive_hash"].as_str().unwrap_or("?"),
+                    ),
+                })?;
+            }
+            Ok(EXIT_OK)
+        }
     }
 }
 

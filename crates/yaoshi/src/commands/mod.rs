@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod key;
 pub mod operator;
 pub mod principal;
+pub mod profile;
 pub mod server;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Principal { command } => principal::run(&Ctx::new(&global)?, command),
         Command::Audit { command } => audit::run(&global, command),
         Command::Approval { command } => approval::run(&Ctx::new(&global)?, command),
+        Command::Profile { command } => profile::run(&Ctx::new(&global)?, command),
         Command::Encrypt(args) => crypto::encrypt(&Ctx::new(&global)?, args),
         Command::Decrypt(args) => crypto::decrypt(&Ctx::new(&global)?, args),
         Command::Sign(args) => crypto::sign(&Ctx::new(&global)?, args),

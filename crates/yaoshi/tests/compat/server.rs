@@ -268,6 +268,20 @@ impl Drop for Server {
     }
 }
 
+/// Runs the `yaoshi` CLI against `addr` with `token`, the host's CLI
+/// environment cleared.
+pub fn yaoshi_cli(addr: &str, token: &str, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
+    for var in CLI_ENV_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("YAOSHI_ADDR", addr)
+        .env("YAOSHI_TOKEN", token)
+        .args(args)
+        .stdin(Stdio::null());
+    cmd.output().expect("yaoshi runs")
+}
+
 /// Runs `program args…` with a time limit; returns (success, combined output).
 pub fn run_bounded(mut cmd: Command, limit: Duration) -> (bool, String) {
     let out = std::env::temp_dir().join(format!("yaoshi-compat-run-{}.log", random_token()));
