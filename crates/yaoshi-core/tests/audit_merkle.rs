@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use yaoshi_core::audit::chain::{ChainAlgorithm, Digest, entry_hash, leaf_hash, node_hash};
 use yaoshi_core::audit::merkle::{
-    self, Frontier, consistency_proof, inclusion_proof, verify_consistency, verify_inclusion,
+    self, Frontier, PrunedTree, consistency_proof, inclusion_proof, verify_consistency,
+    verify_inclusion,
 };
 
 const SHA: ChainAlgorithm = ChainAlgorithm::Sha256;
@@ -406,6 +407,37 @@ proptest! {
         // Another leaf fails.
         prop_assert!(!verify_inclusion(alg, &[0x42; 32], index, size, &proof, &root));
         prop_assert!(inclusion_proof(alg, leaves, size).is_err());
+    }
+
+    /// A tree whose first `pruned` leaves are known only by their frontier
+    /// gives the same inclusion proofs for every later leaf, and the same
+    /// consistency proofs from every size at or above `pruned`, as the full
+    /// tree; proofs that need a pruned leaf are refused, never wrong.
+    #[test]
+    fn pruned_prefix_proofs_equal_full_tree_proofs(
+        alg in any_alg(),
+        size in 1u64..=200,
+        cut in any::<u64>(),
+    ) {
+        let leaves = test_leaves(alg, size as usize);
+        let pruned = cut % (size + 1);
+        let frontier = Frontier::from_leaves(alg, &leaves[..pruned as usize]);
+        let tree = PrunedTree::new(alg, &frontier, &leaves[pruned as usize..]).unwrap();
+        prop_assert_eq!(tree.size(), size);
+        for index in 0..size {
+            let full = inclusion_proof(alg, &leaves, index).unwrap();
+            match tree.inclusion_proof(index) {
+                Ok(p) => prop_assert_eq!(p, full),
+                Err(_) => prop_assert!(index < pruned, "leaf {} refused", index),
+            }
+        }
+        for old in 0..=size {
+            let full = consistency_proof(alg, &leaves, old).unwrap();
+            match tree.consistency_proof(old) {
+                Ok(p) => prop_assert_eq!(p, full),
+                Err(_) => prop_assert!(old < pruned, "old size {} refused", old),
+            }
+        }
     }
 
     #[test]

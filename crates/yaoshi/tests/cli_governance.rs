@@ -347,6 +347,35 @@ fn pruning_archives_verifies_and_needs_a_second_audit_admin() {
         "{}",
         String::from_utf8_lossy(&online.stderr)
     );
+    // Proofs still work for what is stored (the pruned part enters through
+    // the cut checkpoint's frontier), and are refused for what is not.
+    let latest = stdout_json(&yaoshi_cli(&srv.addr, &aud1, &["audit", "checkpoint"]));
+    let size = latest["tree_size"].as_i64().unwrap();
+    assert!(size > to + 1, "{latest}");
+    for seq in [to + 1, size] {
+        let proof = stdout_json(&yaoshi_cli(
+            &srv.addr,
+            &aud1,
+            &["audit", "proof", &seq.to_string(), "--json"],
+        ));
+        assert_eq!(proof["included"], true, "{proof}");
+        assert_eq!(proof["checkpoint_signature_valid"], true, "{proof}");
+    }
+    let (s, b) = call(&srv, &aud1, "GET", "sys/audit/proof/1", "");
+    assert_eq!(s, 400, "{b}");
+    assert!(error_text(&b).contains("pruned"), "{b}");
+    let (s, b) = call(
+        &srv,
+        &aud1,
+        "GET",
+        &format!("sys/audit/consistency?old_size={to}&new_size={size}"),
+        "",
+    );
+    assert_eq!(s, 200, "from the cut checkpoint: {b}");
+    assert!(
+        b["data"]["proof"].as_array().is_some_and(|p| !p.is_empty()),
+        "{b}"
+    );
     // The prune and its approval are themselves in the remaining log.
     let (_, tail) = call(&srv, &aud1, "GET", "sys/audit/records?limit=50", "");
     let approved_run =

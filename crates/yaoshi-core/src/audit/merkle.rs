@@ -47,30 +47,7 @@ pub fn inclusion_proof(
     leaves: &[Digest],
     index: u64,
 ) -> Result<Vec<Digest>, AuditError> {
-    let size = leaves.len() as u64;
-    if index >= size {
-        return Err(AuditError::InvalidProof(format!(
-            "leaf index {index} is not in a tree of size {size}"
-        )));
-    }
-    let mut proof = Vec::new();
-    path(alg, index as usize, leaves, &mut proof);
-    Ok(proof)
-}
-
-fn path(alg: ChainAlgorithm, m: usize, leaves: &[Digest], out: &mut Vec<Digest>) {
-    if leaves.len() <= 1 {
-        return;
-    }
-    let k = split(leaves.len());
-    let (left, right) = leaves.split_at(k);
-    if m < k {
-        path(alg, m, left, out);
-        out.push(subtree_root(alg, right));
-    } else {
-        path(alg, m - k, right, out);
-        out.push(subtree_root(alg, left));
-    }
+    PrunedTree::new(alg, &Frontier::new(), leaves)?.inclusion_proof(index)
 }
 
 /// Checks that `leaf` is leaf `index` of the tree of `size` leaves whose root
@@ -116,36 +93,150 @@ pub fn consistency_proof(
     leaves: &[Digest],
     old_size: u64,
 ) -> Result<Vec<Digest>, AuditError> {
-    let size = leaves.len() as u64;
-    if old_size > size {
-        return Err(AuditError::InvalidProof(format!(
-            "old size {old_size} is larger than the tree size {size}"
-        )));
-    }
-    let mut proof = Vec::new();
-    if old_size > 0 && old_size < size {
-        subproof(alg, old_size as usize, leaves, true, &mut proof);
-    }
-    Ok(proof)
+    PrunedTree::new(alg, &Frontier::new(), leaves)?.consistency_proof(old_size)
 }
 
-fn subproof(alg: ChainAlgorithm, m: usize, leaves: &[Digest], whole: bool, out: &mut Vec<Digest>) {
-    let n = leaves.len();
-    if m == n {
-        if !whole {
-            out.push(subtree_root(alg, leaves));
+/// A tree whose first leaves are known only through their [`Frontier`]
+/// (their records were pruned), followed by known leaf hashes. Proofs that
+/// need only subtrees of the known leaves and whole frontier nodes can
+/// still be made: inclusion of any known leaf, and consistency from any
+/// size not below the frontier's. (Every perfect aligned block of leaves
+/// that fits is a node of the RFC 6962 tree, and the frontier's nodes are
+/// the largest such blocks of the pruned prefix, so a descent from the root
+/// meets a frontier node before anything inside it.)
+pub struct PrunedTree<'a> {
+    alg: ChainAlgorithm,
+    /// Frontier nodes as `(first leaf, end, root)`.
+    prefix: Vec<(u64, u64, Digest)>,
+    prefix_size: u64,
+    leaves: &'a [Digest],
+}
+
+impl<'a> PrunedTree<'a> {
+    /// The tree of `frontier.size + leaves.len()` leaves.
+    pub fn new(
+        alg: ChainAlgorithm,
+        frontier: &Frontier,
+        leaves: &'a [Digest],
+    ) -> Result<Self, AuditError> {
+        let mut prefix = Vec::new();
+        let mut lo = 0u64;
+        let digests = frontier.digests()?;
+        let widths = (0..u64::BITS)
+            .rev()
+            .map(|bit| 1u64 << bit)
+            .filter(|w| frontier.size & w != 0);
+        for (width, digest) in widths.zip(digests) {
+            prefix.push((lo, lo + width, digest));
+            lo += width;
         }
-        return;
+        Ok(Self {
+            alg,
+            prefix,
+            prefix_size: frontier.size,
+            leaves,
+        })
     }
-    // Here 0 < m < n, so n >= 2.
-    let k = split(n);
-    let (left, right) = leaves.split_at(k);
-    if m <= k {
-        subproof(alg, m, left, whole, out);
-        out.push(subtree_root(alg, right));
-    } else {
-        subproof(alg, m - k, right, false, out);
-        out.push(subtree_root(alg, left));
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.prefix_size + self.leaves.len() as u64
+    }
+
+    /// `MTH(D[lo:hi])` for a node of the tree.
+    fn mth(&self, lo: u64, hi: u64) -> Result<Digest, AuditError> {
+        let s = self.prefix_size;
+        if lo >= s {
+            return Ok(subtree_root(
+                self.alg,
+                &self.leaves[(lo - s) as usize..(hi - s) as usize],
+            ));
+        }
+        if let Some((_, _, d)) = self.prefix.iter().find(|(a, b, _)| *a == lo && *b == hi) {
+            return Ok(*d);
+        }
+        if hi - lo < 2 {
+            return Err(AuditError::InvalidProof(format!(
+                "the proof needs leaf {lo}, which was pruned"
+            )));
+        }
+        let k = split((hi - lo) as usize) as u64;
+        Ok(node_hash(
+            self.alg,
+            &self.mth(lo, lo + k)?,
+            &self.mth(lo + k, hi)?,
+        ))
+    }
+
+    /// The audit path of leaf `index`, bottom-up.
+    pub fn inclusion_proof(&self, index: u64) -> Result<Vec<Digest>, AuditError> {
+        let size = self.size();
+        if index >= size {
+            return Err(AuditError::InvalidProof(format!(
+                "leaf index {index} is not in a tree of size {size}"
+            )));
+        }
+        let mut proof = Vec::new();
+        self.path(index, 0, size, &mut proof)?;
+        Ok(proof)
+    }
+
+    fn path(&self, m: u64, lo: u64, hi: u64, out: &mut Vec<Digest>) -> Result<(), AuditError> {
+        if hi - lo <= 1 {
+            return Ok(());
+        }
+        let k = split((hi - lo) as usize) as u64;
+        if m < lo + k {
+            self.path(m, lo, lo + k, out)?;
+            out.push(self.mth(lo + k, hi)?);
+        } else {
+            self.path(m, lo + k, hi, out)?;
+            out.push(self.mth(lo, lo + k)?);
+        }
+        Ok(())
+    }
+
+    /// The consistency proof from the tree of the first `old_size` leaves.
+    pub fn consistency_proof(&self, old_size: u64) -> Result<Vec<Digest>, AuditError> {
+        let size = self.size();
+        if old_size > size {
+            return Err(AuditError::InvalidProof(format!(
+                "old size {old_size} is larger than the tree size {size}"
+            )));
+        }
+        let mut proof = Vec::new();
+        if old_size > 0 && old_size < size {
+            self.subproof(old_size, 0, size, true, &mut proof)?;
+        }
+        Ok(proof)
+    }
+
+    /// `SUBPROOF(m, D[lo:hi], whole)` with `m` counted from `lo`.
+    fn subproof(
+        &self,
+        m: u64,
+        lo: u64,
+        hi: u64,
+        whole: bool,
+        out: &mut Vec<Digest>,
+    ) -> Result<(), AuditError> {
+        let n = hi - lo;
+        if m == n {
+            if !whole {
+                out.push(self.mth(lo, hi)?);
+            }
+            return Ok(());
+        }
+        // Here 0 < m < n, so n >= 2.
+        let k = split(n as usize) as u64;
+        if m <= k {
+            self.subproof(m, lo, lo + k, whole, out)?;
+            out.push(self.mth(lo + k, hi)?);
+        } else {
+            self.subproof(m - k, lo + k, hi, false, out)?;
+            out.push(self.mth(lo, lo + k)?);
+        }
+        Ok(())
     }
 }
 

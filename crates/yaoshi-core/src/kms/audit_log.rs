@@ -329,14 +329,19 @@ impl Kms {
         Ok(())
     }
 
-    /// Leaf hashes of records `1..=size` (all must be stored).
-    async fn leaves(&self, size: i64) -> KmsResult<Vec<Digest>> {
+    /// The tree of records `1..=size` as far as it is stored: the frontier
+    /// of the pruned records (the checkpoint pruning cut at) and the leaf
+    /// hashes of the stored ones up to `size`.
+    async fn stored_tree(&self, size: i64) -> KmsResult<(Frontier, Vec<Digest>)> {
         let config = self.audit_config().await?.ok_or(KmsError::NotInitialized)?;
         let alg = config.hash_algorithm;
-        let mut out = Vec::with_capacity(size.max(0) as usize);
-        self.each_stored_hash(1, size, |hash| out.push(leaf_hash(alg, &hash)))
+        let head = self.store.audit_head().await?;
+        let first = head.first_stored.unwrap_or(head.last_seq + 1).min(size + 1);
+        let frontier = self.frontier_at(first - 1).await?;
+        let mut out = Vec::with_capacity((size - first + 1).max(0) as usize);
+        self.each_stored_hash(first, size, |hash| out.push(leaf_hash(alg, &hash)))
             .await?;
-        Ok(out)
+        Ok((frontier, out))
     }
 
     /// Proves record `seq` is in the latest checkpoint's tree (signing a
@@ -350,14 +355,20 @@ impl Kms {
             .filter(|c| seq >= 1 && c.tree_size >= seq)
             .ok_or_else(|| KmsError::invalid(format!("there is no audit record {seq}")))?;
         let config = self.audit_config().await?.ok_or(KmsError::NotInitialized)?;
-        let leaves = self.leaves(cp.tree_size as i64).await?;
-        let proof = merkle::inclusion_proof(config.hash_algorithm, &leaves, seq - 1)
-            .map_err(audit_internal)?;
         let row = self.store.read_audit(seq as i64, 1).await?;
         let hash = row
             .first()
+            .filter(|r| r.seq == seq as i64)
             .map(|r| hex::encode(&r.hash))
-            .ok_or_else(|| KmsError::invalid(format!("audit record {seq} has been pruned")))?;
+            .ok_or_else(|| {
+                KmsError::invalid(format!(
+                    "audit record {seq} has been pruned; prove it from its archive"
+                ))
+            })?;
+        let (frontier, leaves) = self.stored_tree(cp.tree_size as i64).await?;
+        let proof = merkle::PrunedTree::new(config.hash_algorithm, &frontier, &leaves)
+            .and_then(|t| t.inclusion_proof(seq - 1))
+            .map_err(audit_internal)?;
         Ok(InclusionProof {
             seq,
             hash,
@@ -388,9 +399,15 @@ impl Kms {
         let rows = self.store.list_checkpoints(0, i64::MAX).await?;
         let (old, new) = (find(&rows, old_size)?, find(&rows, new_size)?);
         let config = self.audit_config().await?.ok_or(KmsError::NotInitialized)?;
-        let leaves = self.leaves(new_size as i64).await?;
-        let proof = merkle::consistency_proof(config.hash_algorithm, &leaves, old_size)
-            .map_err(audit_internal)?;
+        let (frontier, leaves) = self.stored_tree(new_size as i64).await?;
+        let proof = merkle::PrunedTree::new(config.hash_algorithm, &frontier, &leaves)
+            .and_then(|t| t.consistency_proof(old_size))
+            .map_err(|e| {
+                KmsError::invalid(format!(
+                    "{e}; records before {} are pruned, prove older checkpoints from the archives",
+                    frontier.size + 1
+                ))
+            })?;
         Ok(ConsistencyProof {
             old,
             new,
