@@ -27,6 +27,11 @@ use crate::migrate;
 const SQLITE_POOL_SIZE: u32 = 8;
 /// Connections in a PostgreSQL pool, per node.
 const POSTGRES_POOL_SIZE: u32 = 16;
+/// How long a PostgreSQL operation waits for a pooled connection. While the
+/// server is down or unreachable `sqlx` keeps retrying the connect until
+/// this deadline (its default is 30 s), so this bounds how long a request
+/// waits before it fails with "storage unavailable" (and is refused).
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A [`Store`] on SQLite or PostgreSQL.
 ///
@@ -78,7 +83,12 @@ impl SqlStore {
                     Some(Mutex::new(keeper)),
                 )
             }
-            Target::Postgres { .. } => (options.max_connections(POSTGRES_POOL_SIZE), None),
+            Target::Postgres { .. } => (
+                options
+                    .max_connections(POSTGRES_POOL_SIZE)
+                    .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT),
+                None,
+            ),
         };
         let pool = options.connect(target.url()).await.map_err(db)?;
         let store = SqlStore {

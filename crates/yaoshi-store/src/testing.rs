@@ -126,6 +126,32 @@ impl PgCluster {
         Ok(self.url(name))
     }
 
+    /// Stops the server (`pg_ctl stop -m fast`: sessions are terminated),
+    /// keeping the data directory so [`PgCluster::restart`] can bring the
+    /// same cluster back on the same port.
+    pub fn stop(&self) -> io::Result<()> {
+        let data = self.data_dir();
+        self.run_server_tool(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "stop".as_ref(),
+            ],
+        )
+    }
+
+    /// Starts a server stopped with [`PgCluster::stop`] again, on the same
+    /// port and data directory.
+    pub fn restart(&self) -> io::Result<()> {
+        self.pg_ctl_start(&self.dir.path().join("sock"))
+    }
+
     fn pg_ctl_start(&self, sock: &Path) -> io::Result<()> {
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
