@@ -49,6 +49,13 @@ fn destroy_waits_for_a_second_admin() {
         .0,
         200
     );
+    // A destroy that could not run is refused at once, not parked.
+    let (status, body) = call(&srv.token, "DELETE", "transit/keys/k", "");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("deletion is not allowed"), "{body}");
+    let (status, body) = call(&srv.token, "DELETE", "transit/keys/missing", "");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("not found"), "{body}");
     assert_eq!(
         call(
             &srv.token,

@@ -549,6 +549,12 @@ impl Kms {
         Ok(())
     }
 
+    /// Refuses, as [`Kms::delete_key`] would, a key that is missing or does
+    /// not allow deletion (checked before a destroy is parked for approval).
+    pub async fn check_key_deletable(&self, namespace: &str, name: &str) -> KmsResult<()> {
+        check_deletable(&self.key(namespace, name).await?)
+    }
+
     /// Rotates every active key of `namespace` whose auto-rotation period has
     /// elapsed at `at` (Unix seconds). Returns the rotated names.
     pub async fn auto_rotate_due(&self, namespace: &str, at: i64) -> KmsResult<Vec<String>> {

@@ -99,6 +99,25 @@ pub fn create_request(p: &crate::wire::Params) -> ApiResult<CreateKeyRequest> {
 
 async fn delete(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.authorize_manage(name)?;
+    let not_found = |e| match e {
+        yaoshi_core::KmsError::KeyNotFound(_) => ApiError::bad_request(format!(
+            "error deleting policy {name}: could not delete key; not found"
+        )),
+        other => other.into(),
+    };
+    if ctx.call.approved.is_none()
+        && ctx
+            .kms()
+            .profile()
+            .approvals_required(DualOp::DestroyKey)
+            .is_some()
+    {
+        // Nobody should approve a destroy that cannot run.
+        ctx.kms()
+            .check_key_deletable(ctx.namespace(), name)
+            .await
+            .map_err(not_found)?;
+    }
     if let Some(parked) =
         crate::dual_control::park_if_required(ctx.state, ctx.call, ctx.who, DualOp::DestroyKey)
             .await?
@@ -108,12 +127,7 @@ async fn delete(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.kms()
         .delete_key(ctx.namespace(), name)
         .await
-        .map_err(|e| match e {
-            yaoshi_core::KmsError::KeyNotFound(_) => ApiError::bad_request(format!(
-                "error deleting policy {name}: could not delete key; not found"
-            )),
-            other => other.into(),
-        })?;
+        .map_err(not_found)?;
     Ok(Reply::empty())
 }
 
