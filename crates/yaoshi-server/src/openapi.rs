@@ -8,6 +8,8 @@
 mod approvals;
 #[path = "openapi_audit.rs"]
 mod audit;
+#[path = "openapi_compliance.rs"]
+mod compliance;
 
 use crate::sys::seal::VERSION;
 use serde_json::{Value, json};
@@ -70,6 +72,10 @@ pub fn document() -> OpenApi {
                 "audit",
                 "The audit log: public key, signed checkpoints, export, verification, proofs.",
             ),
+            tag(
+                "compliance",
+                "Compliance findings against the profile in force, and the monthly report.",
+            ),
         ]))
         .paths(
             PathsBuilder::new()
@@ -102,6 +108,8 @@ pub fn document() -> OpenApi {
                 .path("/v1/sys/audit/records", audit::records())
                 .path("/v1/sys/audit/proof/{seq}", audit::proof())
                 .path("/v1/sys/audit/consistency", audit::consistency())
+                .path("/v1/sys/compliance/check", compliance::check())
+                .path("/v1/sys/compliance/report", compliance::report())
                 .path("/v1/sys/approvals", approvals::list())
                 .path("/v1/sys/approvals/{id}", approvals::show())
                 .path("/v1/sys/approvals/{id}/approve", approvals::approve())

@@ -6,7 +6,8 @@
 //! restore), [`encryption`] (encrypt, decrypt, rewrap, datakey),
 //! [`signing`] (sign, verify, hmac), [`export`] (export, backup, restore of a
 //! single key), [`import`] (wrapping keys and BYOK import), [`auth_ops`]
-//! (tokens and principals) and [`mounts`] (the mount table).
+//! (tokens and principals), [`mounts`] (the mount table) and
+//! [`compliance_ops`] (`compliance check` and the monthly report).
 //!
 //! Consistency across nodes: a key's row (policy, state, generation) is read
 //! from the store on every request, so a rotation, trim, disable or delete on
@@ -18,6 +19,7 @@ pub mod approvals;
 pub mod audit_log;
 pub mod audit_ops;
 pub mod auth_ops;
+pub mod compliance_ops;
 pub mod encryption;
 pub mod export;
 pub mod import;
