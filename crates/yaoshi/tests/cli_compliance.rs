@@ -10,7 +10,8 @@
 //! * a Shamir deployment created under the default profile, two of its keys
 //!   aged in the database, restarted under an operator's own level-3 profile
 //!   file: key types, barrier, audit algorithms, rotation, role separation,
-//!   dual-control quorum, data centres and locations fail (exit 1).
+//!   dual-control quorum, data centres and locations fail (exit 1); the
+//!   report carries the rotation status and a parked destruction.
 //! * that deployment's report.html rendered by headless Chromium.
 
 #[path = "compat/server.rs"]
@@ -648,6 +649,25 @@ fn lab_deployment() -> Lab {
         ],
     );
     unseal(&srv.addr);
+    // Destruction is under dual control (two approvals): parked, approved once.
+    let parked = call(
+        &srv,
+        &sec_admin,
+        "DELETE",
+        "transit/keys/legacy",
+        Value::Null,
+        202,
+    );
+    let id = parked["data"]["approval_id"].as_str().unwrap();
+    let approved = call(
+        &srv,
+        &root,
+        "POST",
+        &format!("sys/approvals/{id}/approve"),
+        json!({}),
+        200,
+    );
+    assert_eq!(approved["data"]["status"], "pending");
     Lab {
         srv,
         root,
@@ -836,6 +856,16 @@ fn an_operators_level_3_profile_fails_a_default_deployment() {
         .collect();
     assert_eq!(abroad.len(), 1);
     assert_eq!(abroad[0]["name"], "offsite");
+    let approvals = r["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    let a = &approvals[0];
+    assert_eq!(a["operation"], "destroy-key transit/keys/legacy");
+    assert_eq!(a["requester"], "sec1");
+    assert_eq!(a["status"], "pending");
+    assert_eq!(a["approvers"], json!(["root"]));
+    assert_eq!(a["rejected_by"], json!([]));
+    assert_eq!(a["decided_at"], Value::Null);
+    assert_eq!(r["operations"]["by_operation"]["sys.approvals"], 1);
 }
 
 /// Checks a PNG's signature and IHDR size; returns (width, height).
@@ -884,6 +914,8 @@ fn the_live_report_renders_in_chromium() {
         "<span class=\"badge b-pass\">VERIFIED</span>".to_string(),
         format!("<tr><th>Tree size</th><td class=\"wrap mono\">{tree_size}</td></tr>"),
         "offsite".to_string(),
+        "destroy-key transit/keys/legacy".to_string(),
+        "<span class=\"badge b-warn\">pending</span>".to_string(),
         "<span class=\"badge b-fail\">not allowed</span>".to_string(),
         "-----BEGIN PUBLIC KEY-----".to_string(),
     ] {
