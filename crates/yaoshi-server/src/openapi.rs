@@ -8,6 +8,8 @@
 mod approvals;
 #[path = "openapi_audit.rs"]
 mod audit;
+#[path = "openapi_compliance.rs"]
+mod compliance;
 #[path = "openapi_governance.rs"]
 mod governance;
 
@@ -73,6 +75,10 @@ pub fn document() -> OpenApi {
                 "The audit log: public key, signed checkpoints, export, verification, proofs, pruning.",
             ),
             tag("profiles", "The compliance profile the deployment runs under."),
+            tag(
+                "compliance",
+                "Compliance findings against the profile in force, and the monthly report.",
+            ),
         ]))
         .paths(
             PathsBuilder::new()
@@ -107,6 +113,8 @@ pub fn document() -> OpenApi {
                 .path("/v1/sys/audit/consistency", audit::consistency())
                 .path("/v1/sys/audit/prune", governance::audit_prune())
                 .path("/v1/sys/profile", governance::profile())
+                .path("/v1/sys/compliance/check", compliance::check())
+                .path("/v1/sys/compliance/report", compliance::report())
                 .path("/v1/sys/approvals", approvals::list())
                 .path("/v1/sys/approvals/{id}", approvals::show())
                 .path("/v1/sys/approvals/{id}/approve", approvals::approve())

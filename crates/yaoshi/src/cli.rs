@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 /// Text shown under `yaoshi --help`.
 const ROOT_AFTER_HELP: &str = "\
-Exit codes: 0 success; 1 failure (connection, I/O, server 5xx); 2 usage error or \
-client error from the server (4xx), and `operator status` on a sealed server; \
-3 `verify` of an invalid signature.";
+Exit codes: 0 success; 1 failure (connection, I/O, server 5xx), and `compliance check` \
+with a failed finding; 2 usage error or client error from the server (4xx), and \
+`operator status` on a sealed server; 3 `verify` of an invalid signature.";
 
 /// The `yaoshi` command line.
 #[derive(Parser)]
@@ -103,6 +103,13 @@ pub enum Command {
         /// Approval action.
         #[command(subcommand)]
         command: ApprovalCommand,
+    },
+    /// Compliance: findings against the profile in force, and the monthly
+    /// report (JSON + HTML).
+    Compliance {
+        /// Compliance action.
+        #[command(subcommand)]
+        command: ComplianceCommand,
     },
     /// Benchmarks on this machine.
     Bench {
@@ -544,6 +551,25 @@ pub enum ApprovalCommand {
     Reject {
         /// Approval id.
         id: String,
+    },
+}
+
+/// `yaoshi compliance` actions (roles: root, audit-admin, auditor).
+#[derive(Subcommand)]
+pub enum ComplianceCommand {
+    /// Evaluate the live deployment against its profile and print every
+    /// finding with its evidence (--json: the findings as JSON); exit 0 when
+    /// none fails (warnings included), 1 when one does.
+    Check,
+    /// Write the monthly report as DIR/report.json and DIR/report.html
+    /// (self-contained, printable) and print both paths.
+    Report {
+        /// The month, YYYY-MM (UTC).
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+        /// Directory to write into (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 

@@ -376,6 +376,22 @@ fn pruning_archives_verifies_and_needs_a_second_audit_admin() {
         b["data"]["proof"].as_array().is_some_and(|p| !p.is_empty()),
         "{b}"
     );
+    // The compliance check sees a pruned log that verifies and respected
+    // the retention rule.
+    let check = stdout_json(&yaoshi_cli(
+        &srv.addr,
+        &aud1,
+        &["compliance", "check", "--json"],
+    ));
+    for id in ["audit.chain", "audit.retention"] {
+        let finding = check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {check}"));
+        assert_eq!(finding["status"], "pass", "{finding}");
+    }
     // The prune and its approval are themselves in the remaining log.
     let (_, tail) = call(&srv, &aud1, "GET", "sys/audit/records?limit=50", "");
     let approved_run =

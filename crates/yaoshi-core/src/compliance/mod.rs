@@ -1,6 +1,9 @@
 //! Compliance evaluation and reporting (DESIGN §8): findings of
-//! `yaoshi compliance check` and the monthly report.
+//! `yaoshi compliance check` ([`checks`]) and the monthly report
+//! ([`report`], [`activity`], [`html`]).
 
+pub mod activity;
+pub mod checks;
 pub mod html;
 pub mod report;
 

@@ -6,8 +6,10 @@
 //! restore), [`encryption`] (encrypt, decrypt, rewrap, datakey),
 //! [`signing`] (sign, verify, hmac), [`export`] (export, backup, restore of a
 //! single key), [`import`] (wrapping keys and BYOK import), [`auth_ops`]
-//! (tokens and principals), [`mounts`] (the mount table) and
-//! [`profile_ops`] (the stored profile and its changes).
+//! (tokens and principals), [`mounts`] (the mount table),
+//! [`profile_ops`] (the stored profile and its changes), [`audit_prune`]
+//! (retention) and
+//! [`compliance_ops`] (`compliance check` and the monthly report).
 //!
 //! Consistency across nodes: a key's row (policy, state, generation) is read
 //! from the store on every request, so a rotation, trim, disable or delete on
@@ -20,6 +22,7 @@ pub mod audit_log;
 pub mod audit_ops;
 pub mod audit_prune;
 pub mod auth_ops;
+pub mod compliance_ops;
 pub mod encryption;
 pub mod export;
 pub mod import;

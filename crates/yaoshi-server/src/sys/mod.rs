@@ -4,6 +4,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod compliance;
 pub mod mounts;
 pub mod principals;
 pub mod profile;
@@ -44,6 +45,8 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["audit", "proof", seq] => audit::serve(state, call, Endpoint::Proof(seq)).await,
         ["audit", "consistency"] => audit::serve(state, call, Endpoint::Consistency).await,
         ["audit", "prune"] => audit::prune(state, call).await,
+        ["compliance", "check"] => compliance::check(state, call).await,
+        ["compliance", "report"] => compliance::report(state, call).await,
         _ => Err(ApiError::new(404, "unsupported path")),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod compliance;
 pub mod crypto;
 pub mod key;
 pub mod operator;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Audit { command } => audit::run(&global, command),
         Command::Approval { command } => approval::run(&Ctx::new(&global)?, command),
         Command::Profile { command } => profile::run(&Ctx::new(&global)?, command),
+        Command::Compliance { command } => compliance::run(&Ctx::new(&global)?, command),
         Command::Encrypt(args) => crypto::encrypt(&Ctx::new(&global)?, args),
         Command::Decrypt(args) => crypto::decrypt(&Ctx::new(&global)?, args),
         Command::Sign(args) => crypto::sign(&Ctx::new(&global)?, args),

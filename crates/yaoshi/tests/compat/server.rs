@@ -192,10 +192,16 @@ impl Server {
     /// A stored (non-dev) yaoshi server on `storage`; it answers while
     /// uninitialised or sealed, and has no token until `sys/init`.
     pub fn start_yaoshi_stored(storage: &str) -> Server {
+        Self::start_yaoshi_stored_with(storage, &[])
+    }
+
+    /// The stored server with extra flags (a profile, residency, ...).
+    pub fn start_yaoshi_stored_with(storage: &str, extra_args: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
         let port = free_port();
         cmd.args(["server", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--storage", storage]);
+            .args(["--storage", storage])
+            .args(extra_args);
         Self::spawn_until(cmd, "yaoshi", port, String::new(), READY_ANY_STATE)
     }
 
