@@ -158,6 +158,12 @@ pub async fn prune(state: &AppState, call: &Call) -> ApiResult<Reply> {
         .ok_or_else(|| ApiError::bad_request("destination is required"))?;
     let before_seq = params.int("before_seq")?;
     // Refuse what cannot be done before asking anyone to approve it.
+    if target.path.is_none() {
+        return Err(ApiError::bad_request(format!(
+            "backup target {:?} has no directory for audit archives (declare it as NAME=LOCATION:DIR)",
+            target.name
+        )));
+    }
     kms.plan_audit_prune(before_seq).await?;
     if let Some(parked) = crate::dual_control::park_if_required(
         state,
