@@ -21,7 +21,9 @@
 
 mod backend;
 mod error;
+mod failover;
 mod migrate;
+mod pg_hosts;
 mod sql;
 
 #[cfg(feature = "testing")]

@@ -20,7 +20,9 @@ use yaoshi_core::store::{
 
 use crate::backend::{Backend, SQLITE_BUSY_TIMEOUT_MS, Target};
 use crate::error::{db, unique_as};
+use crate::failover::PoolSlot;
 use crate::migrate;
+use crate::pg_hosts::PgHosts;
 
 /// Connections in a file-backed SQLite pool (readers run in parallel in WAL
 /// mode; writers queue on the database lock).
@@ -38,7 +40,7 @@ const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Created by [`SqlStore::connect`] (or [`crate::open`]), which also applies
 /// the schema migrations.
 pub struct SqlStore {
-    pool: AnyPool,
+    pool: PoolSlot,
     backend: Backend,
     /// For in-memory SQLite: a connection outside the pool that keeps the
     /// shared-cache database alive even if the pool recycles its connection.
@@ -83,14 +85,12 @@ impl SqlStore {
                     Some(Mutex::new(keeper)),
                 )
             }
-            Target::Postgres { .. } => (
-                options
-                    .max_connections(POSTGRES_POOL_SIZE)
-                    .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT),
-                None,
-            ),
+            Target::Postgres { .. } => (postgres_pool_options(), None),
         };
-        let pool = options.connect(target.url()).await.map_err(db)?;
+        let pool = match PgHosts::parse(target.url())? {
+            Some(hosts) => PoolSlot::multi_host(hosts, postgres_pool_options).await?,
+            None => PoolSlot::fixed(options.connect(target.url()).await.map_err(db)?),
+        };
         let store = SqlStore {
             pool,
             backend,
@@ -105,21 +105,29 @@ impl SqlStore {
         self.backend
     }
 
-    /// The connection pool, for diagnostics and tests.
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// The current connection pool, for diagnostics and tests. With a
+    /// multi-host PostgreSQL URL this changes after a failover.
+    pub fn pool(&self) -> AnyPool {
+        self.pool.get()
     }
 
     /// Applies any missing schema migrations (already done by
     /// [`SqlStore::connect`]); returns how many were applied.
     pub async fn migrate(&self) -> StoreResult<usize> {
-        migrate::run(&self.pool, self.backend).await
+        migrate::run(&self.pool(), self.backend).await
     }
 
     /// Closes the pool, waiting for checked-out connections to return.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Pool settings for PostgreSQL (each pool of a multi-host store too).
+fn postgres_pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(POSTGRES_POOL_SIZE)
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
 }
 
 /// Per-connection SQLite settings: wait up to `busy_timeout` for locks,
@@ -373,7 +381,7 @@ impl Store for SqlStore {
     async fn get_entry(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
         let row = sqlx::query("SELECT value FROM entries WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pool())
             .await
             .map_err(db)?;
         row.map(|r| col(&r, "value")).transpose()
@@ -386,7 +394,7 @@ impl Store for SqlStore {
         )
         .bind(name)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.pool())
         .await
         .map_err(db)?;
         Ok(())
@@ -398,7 +406,7 @@ impl Store for SqlStore {
         )
         .bind(name)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.pool())
         .await
         .map_err(db)?;
         Ok(done.rows_affected() == 1)
@@ -407,7 +415,7 @@ impl Store for SqlStore {
     async fn delete_entry(&self, name: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM entries WHERE name = $1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&self.pool())
             .await
             .map_err(db)?;
         Ok(done.rows_affected() == 1)
@@ -421,7 +429,7 @@ impl Store for SqlStore {
             sqlx::query_scalar("SELECT name FROM entries WHERE substr(name, 1, length($1)) = $2")
                 .bind(prefix)
                 .bind(prefix)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.pool())
                 .await
                 .map_err(db)?;
         // Sorted here, bytewise, independent of the database's collation.
@@ -433,7 +441,7 @@ impl Store for SqlStore {
         let row =
             sqlx::query("SELECT name, sealed_kek, created_at FROM namespaces WHERE name = $1")
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pool())
                 .await
                 .map_err(db)?;
         row.map(|r| {
@@ -454,7 +462,7 @@ impl Store for SqlStore {
         .bind(&namespace.name)
         .bind(namespace.sealed_kek.as_slice())
         .bind(namespace.created_at)
-        .execute(&self.pool)
+        .execute(&self.pool())
         .await
         .map_err(db)?;
         Ok(done.rows_affected() == 1)
@@ -468,7 +476,7 @@ impl Store for SqlStore {
         let row = sqlx::query(&sql)
             .bind(namespace)
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pool())
             .await
             .map_err(db)?;
         row.as_ref().map(key_from).transpose()
@@ -478,7 +486,7 @@ impl Store for SqlStore {
         let sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pool())
             .await
             .map_err(db)?;
         row.as_ref().map(key_from).transpose()
@@ -489,7 +497,7 @@ impl Store for SqlStore {
             "SELECT name FROM keys WHERE namespace = $1 AND state <> 'destroyed'",
         )
         .bind(namespace)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool())
         .await
         .map_err(db)?;
         // Sorted here, bytewise, so that the order does not depend on the
@@ -505,7 +513,7 @@ impl Store for SqlStore {
         )
         .bind(key_id)
         .bind(version)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.pool())
         .await
         .map_err(db)?;
         row.as_ref().map(version_from).transpose()
@@ -517,7 +525,7 @@ impl Store for SqlStore {
              WHERE key_id = $1 ORDER BY version",
         )
         .bind(key_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool())
         .await
         .map_err(db)?;
         rows.iter().map(version_from).collect()
@@ -534,7 +542,7 @@ impl Store for SqlStore {
             ));
         }
         let mut tx = self
-            .pool
+            .pool()
             .begin_with(self.backend.begin_write())
             .await
             .map_err(db)?;
@@ -558,7 +566,7 @@ impl Store for SqlStore {
             return Ok(Vec::new());
         }
         let mut tx = self
-            .pool
+            .pool()
             .begin_with(self.backend.begin_write())
             .await
             .map_err(db)?;
@@ -581,7 +589,7 @@ impl Store for SqlStore {
         )
         .bind(from)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool())
         .await
         .map_err(db)?;
         rows.iter().map(audit_from).collect()
@@ -602,7 +610,7 @@ impl Store for SqlStore {
         .bind(start)
         .bind(end)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool())
         .await
         .map_err(db)?;
         rows.iter().map(audit_from).collect()
@@ -610,11 +618,11 @@ impl Store for SqlStore {
 
     async fn audit_head(&self) -> StoreResult<AuditHead> {
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pool())
             .await
             .map_err(db)?;
         let first: Option<i64> = sqlx::query_scalar("SELECT min(seq) FROM audit_records")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pool())
             .await
             .map_err(db)?;
         Ok(AuditHead {
@@ -633,7 +641,7 @@ impl Store for SqlStore {
         .bind(checkpoint.time)
         .bind(checkpoint.body.as_slice())
         .bind(checkpoint.frontier.as_slice())
-        .execute(&self.pool)
+        .execute(&self.pool())
         .await
         .map_err(db)?;
         Ok(done.rows_affected() == 1)
@@ -644,7 +652,7 @@ impl Store for SqlStore {
             "SELECT tree_size, time, body, frontier FROM audit_checkpoints \
              ORDER BY tree_size DESC LIMIT 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.pool())
         .await
         .map_err(db)?;
         row.as_ref().map(checkpoint_from).transpose()
@@ -657,7 +665,7 @@ impl Store for SqlStore {
         )
         .bind(from)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool())
         .await
         .map_err(db)?;
         rows.iter().map(checkpoint_from).collect()
@@ -666,7 +674,7 @@ impl Store for SqlStore {
     async fn prune_audit(&self, below: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM audit_records WHERE seq < $1")
             .bind(below)
-            .execute(&self.pool)
+            .execute(&self.pool())
             .await
             .map_err(db)?;
         Ok(done.rows_affected())

@@ -46,26 +46,12 @@ pub struct PgCluster {
 
 impl PgCluster {
     /// Creates and starts a cluster on a free loopback port.
+    ///
+    /// `initdb`'s defaults already allow streaming replicas
+    /// (`wal_level=replica`, `max_wal_senders`, `trust` for `replication`
+    /// from 127.0.0.1), so [`PgCluster::start_replica`] works on it.
     pub fn start() -> io::Result<Self> {
-        let bin = find_bin_dir()?;
-        let run_as = if running_as_root()? {
-            Some((id_of("-u")?, id_of("-g")?))
-        } else {
-            None
-        };
-        let dir = tempfile::Builder::new().prefix("yaoshi-pg-").tempdir()?;
-        let sock = dir.path().join("sock");
-        std::fs::create_dir(&sock)?;
-        if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
-            std::os::unix::fs::chown(&sock, Some(uid), Some(gid))?;
-        }
-        let mut cluster = PgCluster {
-            dir,
-            bin,
-            port: 0,
-            run_as,
-        };
+        let mut cluster = Self::empty()?;
         let data = cluster.data_dir();
         cluster.run_server_tool(
             "initdb",
@@ -81,15 +67,94 @@ impl PgCluster {
                 "--no-sync".as_ref(),
             ],
         )?;
-        // A port found free can be taken before the server binds it: retry.
+        cluster.start_on_free_port()?;
+        Ok(cluster)
+    }
+
+    /// Creates a streaming replica of this (running) cluster with
+    /// `pg_basebackup -R` into a fresh temporary directory and starts it, as
+    /// a hot standby, on another free loopback port.
+    pub fn start_replica(&self) -> io::Result<PgCluster> {
+        let mut replica = Self::empty()?;
+        let data = replica.data_dir();
+        let port = self.port.to_string();
+        replica.run_server_tool(
+            "pg_basebackup",
+            &[
+                "-h".as_ref(),
+                "127.0.0.1".as_ref(),
+                "-p".as_ref(),
+                port.as_ref(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-R".as_ref(),
+                "-X".as_ref(),
+                "stream".as_ref(),
+                "-c".as_ref(),
+                "fast".as_ref(),
+                "--no-sync".as_ref(),
+            ],
+        )?;
+        replica.start_on_free_port()?;
+        Ok(replica)
+    }
+
+    /// Promotes a replica to primary (`pg_ctl promote`, waiting until it
+    /// accepts writes).
+    pub fn promote(&self) -> io::Result<()> {
+        let data = self.data_dir();
+        self.run_server_tool(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "promote".as_ref(),
+            ],
+        )
+    }
+
+    /// A cluster value with a fresh directory (owned by `postgres` when we
+    /// are root) and its socket directory, but no data and no server yet.
+    fn empty() -> io::Result<Self> {
+        let bin = find_bin_dir()?;
+        let run_as = if running_as_root()? {
+            Some((id_of("-u")?, id_of("-g")?))
+        } else {
+            None
+        };
+        let dir = tempfile::Builder::new().prefix("yaoshi-pg-").tempdir()?;
+        let sock = dir.path().join("sock");
+        std::fs::create_dir(&sock)?;
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
+            std::os::unix::fs::chown(&sock, Some(uid), Some(gid))?;
+        }
+        Ok(PgCluster {
+            dir,
+            bin,
+            port: 0,
+            run_as,
+        })
+    }
+
+    /// Starts the server on a free port; a port found free can be taken
+    /// before the server binds it, so this retries a few times.
+    fn start_on_free_port(&mut self) -> io::Result<()> {
+        let sock = self.dir.path().join("sock");
         let mut last_error = None;
         for _ in 0..5 {
-            cluster.port = free_port()?;
-            match cluster.pg_ctl_start(&sock) {
-                Ok(()) => return Ok(cluster),
+            self.port = free_port()?;
+            match self.pg_ctl_start(&sock) {
+                Ok(()) => return Ok(()),
                 Err(e) => last_error = Some(e),
             }
         }
+        self.port = 0;
         Err(last_error.unwrap_or_else(|| io::Error::other("PostgreSQL did not start")))
     }
 

@@ -20,7 +20,7 @@ async fn nodes_starting_at_once_migrate_once_and_share_cas() {
         assert_eq!(s.migrate().await.unwrap(), 0);
     }
     let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
-        .fetch_all(stores[0].pool())
+        .fetch_all(&stores[0].pool())
         .await
         .unwrap();
     let versions: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();

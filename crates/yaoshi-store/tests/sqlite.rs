@@ -60,7 +60,7 @@ async fn reopen_keeps_data_and_migrations_are_a_no_op() {
         store.put_entry("seal", b"config").await.unwrap();
         store.apply(&create(&k, &[1])).await.unwrap();
         let rows = sqlx::query("SELECT version, applied_at FROM schema_migrations")
-            .fetch_all(store.pool())
+            .fetch_all(&store.pool())
             .await
             .unwrap();
         store.close().await;
@@ -78,7 +78,7 @@ async fn reopen_keeps_data_and_migrations_are_a_no_op() {
         assert_eq!(store.get_key("ns", "kept").await.unwrap(), Some(k.clone()));
         assert_eq!(store.list_versions("reopen-1").await.unwrap().len(), 1);
         let rows = sqlx::query("SELECT version, applied_at FROM schema_migrations")
-            .fetch_all(store.pool())
+            .fetch_all(&store.pool())
             .await
             .unwrap();
         let again: Vec<(i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
