@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::{AnyConnection, Connection, Executor, Row};
 use yaoshi_core::audit::chain::{ChainAlgorithm, GENESIS, entry_hash};
 use yaoshi_core::store::{AuditAppend, Store, StoreError};
 use yaoshi_store::SqlStore;
@@ -61,6 +61,29 @@ async fn wait_replayed(primary: &PgCluster, replica: &PgCluster) {
         }
         assert!(start.elapsed() < RECOVERY_BOUND, "replica never caught up");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls a write of entry `name` until it succeeds, at most
+/// [`RECOVERY_BOUND`]; only "unavailable" is acceptable meanwhile. Returns
+/// when polling started.
+async fn write_within(store: &SqlStore, name: &str) -> Instant {
+    let started = Instant::now();
+    loop {
+        let attempt = tokio::time::timeout(OP_BOUND, store.put_entry(name, b"y"))
+            .await
+            .expect("no hang");
+        match attempt {
+            Ok(()) => return started,
+            Err(StoreError::Unavailable(_)) => {
+                assert!(
+                    started.elapsed() < RECOVERY_BOUND,
+                    "store never moved to the new primary"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(other) => panic!("unexpected error during failover: {other}"),
+        }
     }
 }
 
@@ -144,23 +167,7 @@ async fn store_follows_promotion_of_the_replica() {
     replica.promote().unwrap();
 
     // Writes succeed on the new primary within a bounded time.
-    let promoted = Instant::now();
-    loop {
-        let attempt = tokio::time::timeout(OP_BOUND, store.put_entry("after", b"y"))
-            .await
-            .expect("no hang");
-        match attempt {
-            Ok(()) => break,
-            Err(StoreError::Unavailable(_)) => {
-                assert!(
-                    promoted.elapsed() < RECOVERY_BOUND,
-                    "store never moved to the new primary"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(other) => panic!("unexpected error during failover: {other}"),
-        }
-    }
+    let promoted = write_within(&store, "after").await;
     eprintln!("writable again {:?} after promotion", promoted.elapsed());
     assert_eq!(server_port(&store).await, p2, "now on the promoted replica");
 
@@ -184,6 +191,66 @@ async fn store_follows_promotion_of_the_replica() {
         .unwrap();
     assert_eq!(rows.first().map(|r| r.seq), Some(6));
     assert_chain(&store, 8).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_leaves_a_primary_that_turns_read_only() {
+    let primary = PgCluster::start().unwrap();
+    let replica = primary.start_replica().unwrap();
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres",
+        primary.port(),
+        replica.port()
+    );
+    let store = SqlStore::connect(&url).await.unwrap();
+    store.put_entry("a", b"1").await.unwrap();
+    wait_replayed(&primary, &replica).await;
+
+    let mut admin = AnyConnection::connect(&primary.url("postgres"))
+        .await
+        .unwrap();
+    admin
+        .execute("ALTER SYSTEM SET default_transaction_read_only = on")
+        .await
+        .unwrap();
+    admin.execute("SELECT pg_reload_conf()").await.unwrap();
+
+    // Writes are refused as unavailable (SQLSTATE 25006); reads still work.
+    let started = Instant::now();
+    loop {
+        match store.put_entry("refused", b"x").await {
+            Err(StoreError::Unavailable(msg)) => {
+                assert!(msg.contains("25006"), "{msg}");
+                break;
+            }
+            other => {
+                assert!(other.is_ok(), "{other:?}");
+                assert!(
+                    started.elapsed() < OP_BOUND,
+                    "primary never turned read-only"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    assert_eq!(
+        store.get_entry("a").await.unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+
+    // Another server becomes writable: the store moves there.
+    replica.promote().unwrap();
+    let promoted = write_within(&store, "b").await;
+    eprintln!(
+        "moved off the read-only primary in {:?}",
+        promoted.elapsed()
+    );
+    assert_eq!(server_port(&store).await, replica.port());
+    assert_eq!(
+        store.get_entry("a").await.unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
     store.close().await;
 }
 
