@@ -16,6 +16,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
@@ -116,6 +117,51 @@ impl PgCluster {
                 "promote".as_ref(),
             ],
         )
+    }
+
+    /// Runs one SQL statement with `psql` as `postgres` on database
+    /// `postgres` and returns its output (unaligned, tuples only, trimmed).
+    pub fn psql(&self, sql: &str) -> io::Result<String> {
+        let port = self.port.to_string();
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .current_dir(self.dir.path())
+            .output()?;
+        check("psql", &out)?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// Waits until `replica` has replayed all the WAL this server has
+    /// written so far (so everything committed here is on the replica),
+    /// for at most `limit`.
+    pub fn wait_replayed_by(&self, replica: &PgCluster, limit: Duration) -> io::Result<()> {
+        let lsn = self.psql("SELECT pg_current_wal_lsn()")?;
+        let valid = !lsn.is_empty() && lsn.chars().all(|c| c.is_ascii_hexdigit() || c == '/');
+        if !valid {
+            return Err(io::Error::other(format!("unexpected WAL position {lsn:?}")));
+        }
+        let caught_up = format!("SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn");
+        let started = Instant::now();
+        while replica.psql(&caught_up)? != "t" {
+            if started.elapsed() > limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("replica did not replay up to {lsn} within {limit:?}"),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
     }
 
     /// A cluster value with a fresh directory (owned by `postgres` when we

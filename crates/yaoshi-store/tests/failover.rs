@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::{AnyConnection, Connection, Executor, Row};
+use sqlx::Row;
 use yaoshi_core::audit::chain::{ChainAlgorithm, GENESIS, entry_hash};
 use yaoshi_core::store::{AuditAppend, Store, StoreError};
 use yaoshi_store::SqlStore;
@@ -32,36 +32,6 @@ async fn server_port(store: &SqlStore) -> u16 {
         .await
         .unwrap();
     u16::try_from(row.get::<i64, _>(0)).unwrap()
-}
-
-/// Waits (bounded) until `replica` has replayed everything `primary` wrote.
-async fn wait_replayed(primary: &PgCluster, replica: &PgCluster) {
-    sqlx::any::install_default_drivers();
-    let mut p = AnyConnection::connect(&primary.url("postgres"))
-        .await
-        .unwrap();
-    let lsn: String = sqlx::query("SELECT CAST(pg_current_wal_lsn() AS TEXT)")
-        .fetch_one(&mut p)
-        .await
-        .unwrap()
-        .get(0);
-    let mut r = AnyConnection::connect(&replica.url("postgres"))
-        .await
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        let done: bool = sqlx::query("SELECT pg_last_wal_replay_lsn() >= CAST($1 AS pg_lsn)")
-            .bind(&lsn)
-            .fetch_one(&mut r)
-            .await
-            .unwrap()
-            .get(0);
-        if done {
-            return;
-        }
-        assert!(start.elapsed() < RECOVERY_BOUND, "replica never caught up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Polls a write of entry `name` until it succeeds, at most
@@ -142,7 +112,7 @@ async fn store_follows_promotion_of_the_replica() {
         .await
         .unwrap();
     assert_chain(&store, 5).await;
-    wait_replayed(&primary, &replica).await;
+    primary.wait_replayed_by(&replica, RECOVERY_BOUND).unwrap();
 
     primary.stop().unwrap();
 
@@ -205,16 +175,12 @@ async fn store_leaves_a_primary_that_turns_read_only() {
     );
     let store = SqlStore::connect(&url).await.unwrap();
     store.put_entry("a", b"1").await.unwrap();
-    wait_replayed(&primary, &replica).await;
+    primary.wait_replayed_by(&replica, RECOVERY_BOUND).unwrap();
 
-    let mut admin = AnyConnection::connect(&primary.url("postgres"))
-        .await
+    primary
+        .psql("ALTER SYSTEM SET default_transaction_read_only = on")
         .unwrap();
-    admin
-        .execute("ALTER SYSTEM SET default_transaction_read_only = on")
-        .await
-        .unwrap();
-    admin.execute("SELECT pg_reload_conf()").await.unwrap();
+    assert_eq!(primary.psql("SELECT pg_reload_conf()").unwrap(), "t");
 
     // Writes are refused as unavailable (SQLSTATE 25006); reads still work.
     let started = Instant::now();
