@@ -14,6 +14,12 @@
 //! gap, each record links to the one before, and `sys/audit/verify` says
 //! the stored log verifies.
 //!
+//! The same scenario runs a second time as a database failover: the
+//! server is given a multi-host URL (primary, then a streaming replica made
+//! with `pg_basebackup -R`), the primary is stopped once the replica has
+//! caught up, and instead of restarting it the replica is promoted; the
+//! server moves to it by itself and everything above holds there.
+//!
 //! Needs the PostgreSQL server binaries (`initdb`, `pg_ctl`; see
 //! `yaoshi_store::testing`); never touches a server already running.
 
@@ -61,12 +67,43 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
+/// How service comes back after the primary is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    /// The same server is started again.
+    Restart,
+    /// The streaming replica is promoted (the old primary stays down).
+    Promote,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopped_postgres_refuses_requests_then_recovers_without_loss() {
+    outage_then_recovery(Recovery::Restart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promoted_replica_takes_over_without_loss() {
+    outage_then_recovery(Recovery::Promote).await;
+}
+
+async fn outage_then_recovery(recovery: Recovery) {
     // Declared first, so dropped last: stops the cluster and removes its
     // directory however the test ends.
     let cluster = blocking(PgCluster::start).expect("a private PostgreSQL cluster starts");
     let url = blocking(|| cluster.create_database("yaoshi_pgdown")).unwrap();
+    let replica = match recovery {
+        Recovery::Restart => None,
+        Recovery::Promote => Some(blocking(|| cluster.start_replica()).expect("replica starts")),
+    };
+    let url = match &replica {
+        None => url,
+        Some(r) => format!(
+            "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/yaoshi_pgdown\
+             ?target_session_attrs=read-write",
+            cluster.port(),
+            r.port()
+        ),
+    };
     let mut settings = dev_settings();
     settings.storage = Some(url);
     let server = yaoshi_server::start(settings)
@@ -108,7 +145,10 @@ async fn stopped_postgres_refuses_requests_then_recovers_without_loss() {
     let health = within(REQUEST_LIMIT, "health", root.get("sys/health")).await;
     assert_eq!(health.status, 200, "{}", health.text);
 
-    // The outage.
+    // The outage (after the replica has everything acknowledged so far).
+    if let Some(r) = &replica {
+        blocking(|| cluster.wait_replayed_by(r, RECOVERY_LIMIT)).expect("replica catches up");
+    }
     blocking(|| cluster.stop()).expect("pg_ctl stop -m fast");
 
     let started = Instant::now();
@@ -173,8 +213,12 @@ async fn stopped_postgres_refuses_requests_then_recovers_without_loss() {
     }
     let outage_metrics = format!("{} {}", metrics.status, metrics.error());
 
-    // PostgreSQL returns; the same server resumes on its own.
-    blocking(|| cluster.restart()).expect("pg_ctl start");
+    // PostgreSQL returns (restarted, or the replica promoted); the same
+    // yaoshi server resumes on its own.
+    match &replica {
+        None => blocking(|| cluster.restart()).expect("pg_ctl start"),
+        Some(r) => blocking(|| r.promote()).expect("pg_ctl promote"),
+    }
     let back = Instant::now();
     let resumed = loop {
         let attempt = within(
@@ -268,7 +312,7 @@ async fn stopped_postgres_refuses_requests_then_recovers_without_loss() {
     );
 
     eprintln!(
-        "outage: encrypt refused in {refusal_took:?} ({}), health {} in {health_took:?} ({}), \
+        "{recovery:?} outage: encrypt refused in {refusal_took:?} ({}), health {} in {health_took:?} ({}), \
          metrics {}; resumed {recovery_took:?} after PostgreSQL was back; \
          {} acknowledged requests, {} records",
         refused.error(),
@@ -282,5 +326,6 @@ async fn stopped_postgres_refuses_requests_then_recovers_without_loss() {
         .await
         .expect("server shuts down in time")
         .expect("server shuts down cleanly");
+    drop(replica);
     drop(cluster);
 }
