@@ -21,6 +21,7 @@
 
 mod backend;
 mod error;
+mod lease;
 mod migrate;
 mod sql;
 
