@@ -4,7 +4,7 @@
 //! the holder keeps it while it renews, and another node takes it over at
 //! most one ttl after the holder stops (or at once when it shuts down and
 //! releases it). What this node last learnt is shown by `sys/leader` and
-//! `sys/health`.
+//! `sys/health`. A sealed node takes no part: it cannot sign or rotate.
 
 use std::sync::{Arc, Mutex};
 use yaoshi_core::store::{LeaseState, Store};
@@ -84,6 +84,15 @@ impl Scheduler {
                 false
             }
         }
+    }
+
+    /// Steps aside while this node cannot do the work (sealed): gives the
+    /// lease up if this node held it at its last attempt, and forgets it.
+    pub async fn stand_down(&self, now: i64) {
+        if self.role(now) == Role::Leader {
+            self.release().await;
+        }
+        self.view.lock().unwrap_or_else(|p| p.into_inner()).lease = None;
     }
 
     /// Gives the lease up (at shutdown), so another node takes over at once.

@@ -177,7 +177,8 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     })
 }
 
-/// Once a second until shutdown: takes or renews the scheduler lease and,
+/// Once a second until shutdown: takes or renews the scheduler lease (only
+/// while unsealed) and,
 /// on the lease holder only, signs an audit checkpoint when the cadence
 /// says one is due and runs auto-rotation every `rotation_check`; on every
 /// node, picks up a profile changed through another node. At shutdown, one
@@ -195,12 +196,18 @@ async fn periodic_work(
         tokio::select! {
             _ = tick.tick() => {
                 let now = unix_now();
-                if scheduler.try_lead(now).await {
+                let leads = if kms.is_sealed() {
+                    scheduler.stand_down(now).await;
+                    false
+                } else {
+                    scheduler.try_lead(now).await
+                };
+                if leads {
                     if let Err(e) = kms.checkpoint_if_due().await {
                         tracing::warn!(error = %e, "audit checkpoint failed");
                     }
                     let due = last_rotation_pass.is_none_or(|t| now - t >= rotation_check);
-                    if due && !kms.is_sealed() {
+                    if due {
                         last_rotation_pass = Some(now);
                         auto_rotate(&kms, now).await;
                     }

@@ -3,7 +3,8 @@
 //! auto-rotation happens exactly once (one new version, one `scheduler`
 //! audit record) although both nodes tick every second, and when the leader
 //! shuts down the other takes over within the lease ttl and keeps signing
-//! checkpoints over the records written after.
+//! checkpoints over the records written after; once sealed, it gives the
+//! lease up.
 //!
 //! "Due" is made by moving the key's `last_rotated_at` two hours back in
 //! the store (the minimum period is one hour). Needs the PostgreSQL server
@@ -232,14 +233,27 @@ async fn one_leader_rotates_once_and_the_other_takes_over() {
     let verify = survivor.post("sys/audit/verify", json!({})).await;
     assert_eq!(verify.status, 200, "{}", verify.text);
 
-    servers[standby].take().unwrap().shutdown().await.unwrap();
-    assert_eq!(
-        store
-            .acquire_lease("scheduler", "probe", 1, 0)
+    // A sealed node cannot do the work: it gives the lease up.
+    let sealed = survivor.call("PUT", "sys/seal", None).await;
+    assert_eq!(sealed.status, 204, "{}", sealed.text);
+    eventually("the sealed node gives the lease up", || async {
+        let now = unix_now();
+        let probe = store
+            .acquire_lease("scheduler", "probe", 1, now)
             .await
-            .unwrap()
-            .holder,
-        "probe",
-        "the last node released the lease at shutdown"
-    );
+            .unwrap();
+        probe.held_by("probe", now).then_some(())
+    })
+    .await;
+    assert!(store.release_lease("scheduler", "probe").await.unwrap());
+    let (is_self, _) = leader_view(survivor).await;
+    assert!(!is_self, "a sealed node does not lead");
+    servers[standby].take().unwrap().shutdown().await.unwrap();
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
