@@ -1,5 +1,6 @@
-//! The scheduler lease with two nodes on one PostgreSQL database: exactly
-//! one node leads (`sys/leader` `is_self`, `sys/health` `ha.role`), a due
+//! The scheduler lease with two nodes on one PostgreSQL database: while a
+//! dead node's lease runs nobody leads, then within the ttl exactly one node
+//! leads (`sys/leader` `is_self`, `sys/health` `ha.role`), a due
 //! auto-rotation happens exactly once (one new version, one `scheduler`
 //! audit record) although both nodes tick every second, and when the leader
 //! shuts down the other takes over within the lease ttl and keeps signing
@@ -143,15 +144,36 @@ async fn one_leader_rotates_once_and_the_other_takes_over() {
         .unwrap();
     let mut servers: Vec<Option<RunningServer>> = vec![Some(a), Some(b)];
     let apis: [Api; 2] = [0, 1].map(|i| Api::new(servers[i].as_ref().unwrap(), Some(&root)));
+    // `transit/` is mounted at init.
+    let store: Arc<dyn Store> = yaoshi_store::open(&url).await.unwrap();
+
+    // A node that died holding the lease (it never renews nor releases).
+    let crashed_at = Instant::now();
+    let ghost = store
+        .acquire_lease("scheduler", "crashed-node#0", TTL_SECS as i64, unix_now())
+        .await
+        .unwrap();
+    assert_eq!(ghost.holder, "crashed-node#0");
     for api in &apis {
         let unsealed = api.post("sys/unseal", json!({"key": share})).await;
         assert_eq!(unsealed.body["sealed"], json!(false), "{}", unsealed.text);
     }
-    // `transit/` is mounted at init.
-    let store: Arc<dyn Store> = yaoshi_store::open(&url).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    if crashed_at.elapsed() < Duration::from_secs(TTL_SECS - 1) {
+        for api in &apis {
+            let (is_self, node) = leader_view(api).await;
+            assert!(!is_self, "nobody leads while the dead node's lease runs");
+            assert_eq!(node, json!("crashed-node"));
+        }
+    }
 
-    // Exactly one leader; health names the roles.
+    // Then exactly one leader, within the ttl; health names the roles.
     let leader = agreed_leader(&apis, names).await;
+    let took = crashed_at.elapsed();
+    assert!(
+        took <= Duration::from_secs(TTL_SECS + 2),
+        "takeover from a dead holder took {took:?}"
+    );
     let standby = 1 - leader;
     for (i, role) in [(leader, "leader"), (standby, "standby")] {
         let health = apis[i].get("sys/health").await;
