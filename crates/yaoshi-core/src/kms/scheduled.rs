@@ -10,7 +10,7 @@
 use super::Kms;
 use super::new_id;
 use crate::audit::{AuditRecord, Outcome, RequestAudit};
-use crate::error::KmsResult;
+use crate::error::{KmsError, KmsResult};
 
 /// The principal named in the records of scheduled work.
 pub const SCHEDULER_PRINCIPAL: &str = "scheduler";
@@ -39,7 +39,12 @@ impl Kms {
         for mount in self.list_mounts().await? {
             let namespace = mount.namespace();
             for name in self.list_keys(namespace).await? {
-                let key = self.key(namespace, &name).await?;
+                let key = match self.key(namespace, &name).await {
+                    Ok(key) => key,
+                    // Destroyed since it was listed: nothing to rotate.
+                    Err(KmsError::KeyNotFound(_)) => continue,
+                    Err(e) => return Err(e),
+                };
                 if !super::lifecycle::rotation_due(&key, at) {
                     continue;
                 }
