@@ -210,6 +210,38 @@ pub trait Store: Send + Sync + 'static {
     async fn list_checkpoints(&self, from: i64, limit: i64) -> StoreResult<Vec<CheckpointRow>>;
     /// Deletes every record with `seq < below`; returns how many.
     async fn prune_audit(&self, below: i64) -> StoreResult<u64>;
+
+    /// Takes the lease `name` for `holder` until `now + ttl_secs` when it is
+    /// free or expired (`expires_at <= now`), or renews it when `holder`
+    /// already holds it; otherwise leaves it alone. Atomic across nodes: of
+    /// concurrent acquirers of a free lease exactly one wins. Returns who
+    /// holds the lease afterwards. Times are Unix seconds from the callers'
+    /// clocks, which must agree to well within the ttl.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_secs: i64,
+        now: i64,
+    ) -> StoreResult<LeaseState>;
+    /// Gives the lease up if `holder` holds it; `false` if it did not.
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<bool>;
+}
+
+/// Who holds a lease, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseState {
+    /// The holder's identity, as passed to [`Store::acquire_lease`].
+    pub holder: String,
+    /// Unix time (seconds) at which the lease lapses unless renewed.
+    pub expires_at: i64,
+}
+
+impl LeaseState {
+    /// Whether `holder` holds the lease at `now`.
+    pub fn held_by(&self, holder: &str, now: i64) -> bool {
+        self.holder == holder && self.expires_at > now
+    }
 }
 
 /// Where the audit chain stands.

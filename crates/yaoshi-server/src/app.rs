@@ -34,6 +34,8 @@ pub struct AppState {
     pub cluster_id: String,
     /// How long a client may take to send a request body (408 after).
     pub body_timeout: std::time::Duration,
+    /// The scheduler lease, as this node sees it.
+    pub scheduler: Arc<crate::scheduler::Scheduler>,
 }
 
 /// The axum router: everything goes through [`handle`].

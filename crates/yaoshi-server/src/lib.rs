@@ -26,6 +26,7 @@ pub mod dual_control;
 pub mod listener;
 pub mod metrics;
 pub mod openapi;
+pub mod scheduler;
 pub mod server;
 pub mod settings;
 pub mod sys;
@@ -34,7 +35,8 @@ pub mod wire;
 
 pub use server::{RunningServer, run, start};
 pub use settings::{
-    AuditLogSettings, DevSettings, LogFormat, ServerSettings, SettingsError, TlsSettings,
+    AuditLogSettings, DevSettings, HaSettings, LogFormat, ServerSettings, SettingsError,
+    TlsSettings,
 };
 
 /// Why the server stopped or could not start.

@@ -285,9 +285,17 @@ fn components() -> Components {
         .schema(
             "LeaderStatus",
             object(
-                "yaoshi nodes are all active; there is no standby forwarding.",
-                vec![("ha_enabled", constant(json!(false), "Always false."))],
-                &["ha_enabled"],
+                "Every yaoshi node serves requests itself (no standby forwarding); the scheduler-lease holder alone runs scheduled work.",
+                vec![
+                    ("ha_enabled", constant(json!(true), "Always true: nodes share the store's scheduler lease.")),
+                    ("is_self", boolean("Whether this node holds the scheduler lease.")),
+                    ("leader_address", constant(json!(""), "Always empty (no forwarding).")),
+                    ("leader_cluster_address", constant(json!(""), "Always empty.")),
+                    ("performance_standby", constant(json!(false), "Always false.")),
+                    ("performance_standby_last_remote_wal", constant(json!(0), "Always 0.")),
+                    ("leader_node", nullable(&[Type::String, Type::Null], "Node name of the lease holder; null when none holds it or the store is unreachable.")),
+                ],
+                &["ha_enabled", "is_self", "leader_address", "leader_node"],
             ),
         )
         .schema("Mount", mount())
@@ -410,7 +418,9 @@ fn health_status() -> Schema {
             ("sealed", boolean("Whether this node is sealed.")),
             (
                 "standby",
-                boolean("Equal to `sealed` (yaoshi has no standbys)."),
+                boolean(
+                    "Equal to `sealed`: every unsealed node serves requests (`ha.role` names its scheduler role).",
+                ),
             ),
             (
                 "replication_performance_mode",
@@ -425,6 +435,45 @@ fn health_status() -> Schema {
             (
                 "storage_type",
                 string("Storage back end (`sqlite`, `postgres`)."),
+            ),
+            (
+                "ha",
+                Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .description(Some("This node under the scheduler lease."))
+                        .property(
+                            "role",
+                            string("`leader` (holds the lease, runs scheduled work) or `standby`."),
+                        )
+                        .property(
+                            "leader_node",
+                            nullable(
+                                &[Type::String, Type::Null],
+                                "Node name of the lease holder, or null.",
+                            ),
+                        )
+                        .required("role")
+                        .build(),
+                )
+                .into(),
+            ),
+            (
+                "store",
+                Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .description(Some(
+                            "The store as this node's last lease attempt (every second) found it.",
+                        ))
+                        .property("type", string("`sqlite` or `postgres`."))
+                        .property("reachable", boolean("Whether the last attempt succeeded."))
+                        .property("error", string("Why it failed; only when it did."))
+                        .required("type")
+                        .required("reachable")
+                        .build(),
+                )
+                .into(),
             ),
             (
                 "cluster_name",
@@ -1094,7 +1143,7 @@ fn leader_path() -> PathItem {
             "leader",
             "seal",
             "HA status",
-            "Bare JSON `{\"ha_enabled\": false}`: every yaoshi node serves requests itself. No token needed.",
+            "Bare JSON: `ha_enabled` (always true), `is_self` (this node holds the scheduler lease) and `leader_node`. Every node serves requests itself. No token needed.",
         ))
         .response("200", json_response("HA status.", schema_ref("LeaderStatus"))),
     )

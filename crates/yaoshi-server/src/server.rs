@@ -4,7 +4,9 @@
 
 use crate::app::{AppState, router, uuid_v4};
 use crate::metrics::Metrics;
+use crate::scheduler::Scheduler;
 use crate::settings::{LogFormat, ServerSettings};
+use crate::wire::unix_now;
 use crate::{ServerError, listener};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
@@ -106,6 +108,11 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         },
         ..KmsOptions::default()
     };
+    let scheduler = Arc::new(Scheduler::new(
+        store.clone(),
+        &options.audit.node,
+        settings.ha.lease_ttl_secs,
+    ));
     let kms = Arc::new(Kms::new(store, options));
     kms.reconcile_profile()
         .await
@@ -147,9 +154,16 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         storage_type,
         cluster_id: uuid_v4(),
         body_timeout: std::time::Duration::from_secs(settings.body_timeout_secs),
+        scheduler: scheduler.clone(),
     });
     let (shutdown, receiver) = watch::channel(false);
-    let checkpointer = tokio::spawn(periodic_work(kms.clone(), receiver.clone()));
+    let rotation_check = i64::try_from(settings.ha.rotation_check_secs).unwrap_or(i64::MAX);
+    let checkpointer = tokio::spawn(periodic_work(
+        kms.clone(),
+        scheduler,
+        rotation_check,
+        receiver.clone(),
+    ));
     let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));
     tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), "yaoshi listening");
     Ok(RunningServer {
@@ -163,17 +177,43 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     })
 }
 
-/// Once a second until shutdown: signs an audit checkpoint when the
-/// cadence says one is due, and picks up a profile changed through another
-/// node. At shutdown, one more checkpoint over everything written.
-async fn periodic_work(kms: Arc<Kms>, mut shutdown: watch::Receiver<bool>) {
+/// Once a second until shutdown: takes or renews the scheduler lease (only
+/// while unsealed) and,
+/// on the lease holder only, signs an audit checkpoint when the cadence
+/// says one is due and runs auto-rotation every `rotation_check`; on every
+/// node, picks up a profile changed through another node. At shutdown, one
+/// more checkpoint over everything written, then the lease is released.
+async fn periodic_work(
+    kms: Arc<Kms>,
+    scheduler: Arc<Scheduler>,
+    rotation_check: i64,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_rotation_pass: Option<i64> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if let Err(e) = kms.checkpoint_if_due().await {
-                    tracing::warn!(error = %e, "audit checkpoint failed");
+                let now = unix_now();
+                let leads = if kms.is_sealed() {
+                    scheduler.stand_down(now).await;
+                    false
+                } else {
+                    scheduler.try_lead(now).await
+                };
+                if leads {
+                    if let Err(e) = kms.checkpoint_if_due().await {
+                        tracing::warn!(error = %e, "audit checkpoint failed");
+                    }
+                    let due = last_rotation_pass.is_none_or(|t| now - t >= rotation_check);
+                    if due {
+                        last_rotation_pass = Some(now);
+                        auto_rotate(&kms, now).await;
+                    }
+                } else {
+                    // Should this node lead again later, it rotates at once.
+                    last_rotation_pass = None;
                 }
                 match kms.refresh_profile().await {
                     Ok(true) => tracing::info!(profile = %kms.profile().name, "profile changed by another node"),
@@ -188,6 +228,26 @@ async fn periodic_work(kms: Arc<Kms>, mut shutdown: watch::Receiver<bool>) {
         && let Err(e) = kms.checkpoint_now().await
     {
         tracing::warn!(error = %e, "final audit checkpoint failed");
+    }
+    scheduler.release().await;
+}
+
+/// One auto-rotation pass over every mount, logged key by key.
+async fn auto_rotate(kms: &Kms, now: i64) {
+    match kms.auto_rotate_mounts(now).await {
+        Ok(done) => {
+            for r in done {
+                match r.result {
+                    Ok(version) => {
+                        tracing::info!(mount = %r.mount, key = %r.key, version, "key auto-rotated")
+                    }
+                    Err(e) => {
+                        tracing::warn!(mount = %r.mount, key = %r.key, error = %e, "auto-rotation failed")
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "auto-rotation pass failed"),
     }
 }
 

@@ -81,6 +81,37 @@ impl Default for AuditLogSettings {
     }
 }
 
+/// Several nodes on one store (`[ha]` in the settings file): the lease that
+/// picks the one node running scheduled work.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaSettings {
+    /// Seconds the scheduler lease lasts unless renewed (renewed every
+    /// second); another node takes over at most this long after the
+    /// holder stops.
+    #[serde(default = "default_lease_ttl")]
+    pub lease_ttl_secs: u64,
+    /// Seconds between the lease holder's auto-rotation passes.
+    #[serde(default = "default_rotation_check")]
+    pub rotation_check_secs: u64,
+}
+
+fn default_lease_ttl() -> u64 {
+    10
+}
+fn default_rotation_check() -> u64 {
+    60
+}
+
+impl Default for HaSettings {
+    fn default() -> Self {
+        Self {
+            lease_ttl_secs: default_lease_ttl(),
+            rotation_check_secs: default_rotation_check(),
+        }
+    }
+}
+
 /// Everything a server needs to start.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +147,9 @@ pub struct ServerSettings {
     /// storage and audit-sink locations, `[[residency.backup_targets]]`).
     #[serde(default)]
     pub residency: yaoshi_core::residency::Residency,
+    /// The scheduler lease (`[ha]`).
+    #[serde(default)]
+    pub ha: HaSettings,
 }
 
 fn default_body_timeout() -> u64 {
@@ -141,6 +175,7 @@ impl Default for ServerSettings {
             audit: AuditLogSettings::default(),
             profile: None,
             residency: yaoshi_core::residency::Residency::default(),
+            ha: HaSettings::default(),
         }
     }
 }
@@ -219,6 +254,16 @@ impl ServerSettings {
             return Err(SettingsError::Invalid(
                 "audit checkpoint_every_records and checkpoint_interval_secs must be at least 1"
                     .into(),
+            ));
+        }
+        if !(2..=3600).contains(&self.ha.lease_ttl_secs) {
+            return Err(SettingsError::Invalid(
+                "ha lease_ttl_secs must be between 2 and 3600 (it is renewed every second)".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.ha.rotation_check_secs) {
+            return Err(SettingsError::Invalid(
+                "ha rotation_check_secs must be between 1 and 86400".into(),
             ));
         }
         let profile = self.load_profile()?;

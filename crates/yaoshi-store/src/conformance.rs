@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use futures_util::future::join_all;
 use yaoshi_core::audit::chain::{ChainAlgorithm, GENESIS, entry_hash};
 use yaoshi_core::store::{
-    AuditAppend, AuditRow, CheckpointRow, KeyChange, KeyRecord, NamespaceRecord, Store, StoreError,
-    VersionRecord,
+    AuditAppend, AuditRow, CheckpointRow, KeyChange, KeyRecord, LeaseState, NamespaceRecord, Store,
+    StoreError, VersionRecord,
 };
 
 /// An arbitrary creation time for test records.
@@ -57,6 +57,10 @@ pub async fn run_all(store: &dyn Store) {
     concurrent_audit(&[store], 8, 10).await;
     eprintln!("conformance[{}]: audit_prune", store.backend());
     audit_prune(store).await;
+    eprintln!("conformance[{}]: lease_lifecycle", store.backend());
+    lease_lifecycle(store).await;
+    eprintln!("conformance[{}]: concurrent_lease", store.backend());
+    concurrent_lease(&[store], "one-store", 8).await;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -1026,4 +1030,76 @@ pub async fn audit_prune(store: &dyn Store) {
         .unwrap();
     assert_eq!(next[0].seq, head.last_seq + 1);
     assert_eq!(Some(next[0].prev_hash.clone()), head.last_hash);
+}
+
+/// A lease is taken when free, renewed by its holder, refused to another
+/// holder while valid, taken over once expired, and released only by its
+/// holder (after which anyone may take it at once).
+pub async fn lease_lifecycle(store: &dyn Store) {
+    let lease = |holder: &str, expires_at: i64| LeaseState {
+        holder: holder.to_string(),
+        expires_at,
+    };
+    let acquired = store.acquire_lease("conf-lease", "a", 10, T0).await;
+    assert_eq!(acquired, Ok(lease("a", T0 + 10)), "free lease taken");
+    assert!(acquired.unwrap().held_by("a", T0 + 9));
+
+    let renewed = store.acquire_lease("conf-lease", "a", 10, T0 + 5).await;
+    assert_eq!(renewed, Ok(lease("a", T0 + 15)), "holder renews");
+
+    let refused = store.acquire_lease("conf-lease", "b", 10, T0 + 14).await;
+    assert_eq!(refused, Ok(lease("a", T0 + 15)), "valid lease refused to b");
+    assert!(!refused.unwrap().held_by("b", T0 + 14));
+
+    let other = store.acquire_lease("conf-lease-2", "b", 10, T0 + 14).await;
+    assert_eq!(other, Ok(lease("b", T0 + 24)), "leases are independent");
+
+    let taken = store.acquire_lease("conf-lease", "b", 10, T0 + 15).await;
+    assert_eq!(taken, Ok(lease("b", T0 + 25)), "expired lease taken over");
+    let late = store.acquire_lease("conf-lease", "a", 10, T0 + 16).await;
+    assert_eq!(late, Ok(lease("b", T0 + 25)), "old holder no longer renews");
+
+    assert_eq!(store.release_lease("conf-lease", "a").await, Ok(false));
+    assert_eq!(store.release_lease("conf-lease", "b").await, Ok(true));
+    assert_eq!(store.release_lease("conf-lease", "b").await, Ok(false));
+    let after = store.acquire_lease("conf-lease", "a", 10, T0 + 17).await;
+    assert_eq!(
+        after,
+        Ok(lease("a", T0 + 27)),
+        "released lease free at once"
+    );
+}
+
+/// `tasks` holders race for one free lease (spread over `stores`, e.g. one
+/// pool per node): exactly one wins, and every racer sees the same winner.
+/// Then the lease expires and they race again: again exactly one.
+pub async fn concurrent_lease(stores: &[&dyn Store], tag: &str, tasks: usize) {
+    assert!(!stores.is_empty());
+    let name = format!("conf-race-{tag}");
+    for round in 0..2i64 {
+        let now = T0 + round * 100;
+        let racers = (0..tasks).map(|t| {
+            let store = stores[t % stores.len()];
+            let name = &name;
+            async move {
+                let holder = format!("node-{round}-{t}");
+                let state = store
+                    .acquire_lease(name, &holder, 30, now)
+                    .await
+                    .expect("acquire_lease");
+                (holder, state)
+            }
+        });
+        let outcomes = join_all(racers).await;
+        let winners: Vec<&String> = outcomes
+            .iter()
+            .filter(|(holder, state)| state.held_by(holder, now))
+            .map(|(holder, _)| holder)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
+        assert!(
+            outcomes.iter().all(|(_, s)| &s.holder == winners[0]),
+            "round {round}: every racer sees the winner: {outcomes:?}"
+        );
+    }
 }

@@ -22,6 +22,7 @@
 mod backend;
 mod error;
 mod failover;
+mod lease;
 mod migrate;
 mod pg_hosts;
 mod sql;

@@ -46,6 +46,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "audit",
         sql: include_str!("../migrations/0002_audit.sql"),
     },
+    Migration {
+        version: 3,
+        name: "leases",
+        sql: include_str!("../migrations/0003_leases.sql"),
+    },
 ];
 
 /// Key of the PostgreSQL advisory lock held while migrating ("yaoshi" + 1).

@@ -14,8 +14,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Decode, Executor, Row, Type};
 use yaoshi_core::audit::chain::{ChainAlgorithm, Digest, GENESIS, entry_hash};
 use yaoshi_core::store::{
-    AuditAppend, AuditHead, AuditRow, CheckpointRow, KeyChange, KeyRecord, NamespaceRecord, Store,
-    StoreError, StoreResult, VersionRecord,
+    AuditAppend, AuditHead, AuditRow, CheckpointRow, KeyChange, KeyRecord, LeaseState,
+    NamespaceRecord, Store, StoreError, StoreResult, VersionRecord,
 };
 
 use crate::backend::{Backend, SQLITE_BUSY_TIMEOUT_MS, Target};
@@ -678,5 +678,21 @@ impl Store for SqlStore {
             .await
             .map_err(db)?;
         Ok(done.rows_affected())
+    }
+
+    // Scheduler leases: implemented in `crate::lease`.
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_secs: i64,
+        now: i64,
+    ) -> StoreResult<LeaseState> {
+        crate::lease::acquire(&self.pool(), self.backend, name, holder, ttl_secs, now).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<bool> {
+        crate::lease::release(&self.pool(), name, holder).await
     }
 }

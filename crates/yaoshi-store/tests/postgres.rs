@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use sqlx::Row;
 use yaoshi_core::store::Store;
-use yaoshi_store::conformance::{concurrent_audit, concurrent_cas};
+use yaoshi_store::conformance::{concurrent_audit, concurrent_cas, concurrent_lease};
 use yaoshi_store::testing::{PgCluster, free_port};
 use yaoshi_store::{MIGRATIONS, SqlStore};
 
@@ -30,6 +30,7 @@ async fn nodes_starting_at_once_migrate_once_and_share_cas() {
     let refs: Vec<&dyn Store> = stores.iter().map(|s| &**s as &dyn Store).collect();
     concurrent_cas(&refs, "nodes", 8, 20).await;
     concurrent_audit(&refs, 8, 10).await;
+    concurrent_lease(&refs, "nodes", 8).await;
 }
 
 #[tokio::test]

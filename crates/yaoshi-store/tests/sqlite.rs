@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use sqlx::{Executor, Row};
 use yaoshi_core::store::Store;
-use yaoshi_store::conformance::{concurrent_audit, concurrent_cas, create, key};
+use yaoshi_store::conformance::{concurrent_audit, concurrent_cas, concurrent_lease, create, key};
 use yaoshi_store::{MIGRATIONS, SqlStore};
 
 fn file_url(dir: &tempfile::TempDir) -> String {
@@ -99,6 +99,7 @@ async fn several_stores_open_one_new_file_at_once_and_share_cas() {
     let refs: Vec<&dyn Store> = stores.iter().map(|s| &**s).collect();
     concurrent_cas(&refs, "shared-file", 8, 20).await;
     concurrent_audit(&refs, 8, 10).await;
+    concurrent_lease(&refs, "shared-file", 8).await;
 }
 
 #[tokio::test]

@@ -561,15 +561,23 @@ impl Kms {
         let mut rotated = Vec::new();
         for name in self.list_keys(namespace).await? {
             let key = self.key(namespace, &name).await?;
-            let period = key.policy.auto_rotate_period_secs as i64;
-            let due = period > 0 && at - key.policy.last_rotated_at >= period;
-            if due && key.state == KeyState::Active && check_rotatable(&key).is_ok() {
+            if rotation_due(&key, at) {
                 self.rotate_key(namespace, &name).await?;
                 rotated.push(name);
             }
         }
         Ok(rotated)
     }
+}
+
+/// Whether `key` is active, rotatable, and its auto-rotation period has
+/// elapsed at `at` (Unix seconds).
+pub(crate) fn rotation_due(key: &KeyHandle, at: i64) -> bool {
+    let period = i64::try_from(key.policy.auto_rotate_period_secs).unwrap_or(i64::MAX);
+    period > 0
+        && at.saturating_sub(key.policy.last_rotated_at) >= period
+        && key.state == KeyState::Active
+        && check_rotatable(key).is_ok()
 }
 
 fn check_rotatable(key: &KeyHandle) -> KmsResult<()> {

@@ -29,6 +29,7 @@ pub mod import;
 pub mod lifecycle;
 pub mod mounts;
 pub mod profile_ops;
+pub mod scheduled;
 pub mod seal_ops;
 pub mod signing;
 
@@ -43,6 +44,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use yaoshi_crypto::{SecretBytes, random};
 
 pub use mounts::Mount;
+pub use scheduled::ScheduledRotation;
 pub use seal_ops::{InitRequest, InitResult, InitSeal, SealStatus};
 
 /// How many times a compare-and-set change is retried on a conflict.

@@ -25,7 +25,7 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["seal"] => seal::seal(state, call).await,
         ["seal-status"] => seal::seal_status(state, call).await,
         ["health"] => seal::health(state, call).await,
-        ["leader"] => seal::leader(call),
+        ["leader"] => seal::leader(state, call),
         ["mounts"] => mounts::list(state, call).await,
         ["mounts", path @ ..] => mounts::mount(state, call, &path.join("/")).await,
         ["metrics"] => metrics(state, call).await,

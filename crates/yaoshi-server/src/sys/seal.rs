@@ -2,6 +2,7 @@
 //! `sys/leader`, with Vault's bodies and status codes.
 
 use crate::app::{AppState, authenticate};
+use crate::scheduler::Role;
 use crate::wire::params::decode_base64;
 use crate::wire::{ApiError, ApiResult, Call, Op, Reply, unix_now};
 use axum::http::StatusCode;
@@ -176,6 +177,9 @@ pub async fn health(state: &AppState, call: &Call) -> ApiResult<Reply> {
         "server_time_utc": now,
         "version": VERSION,
     });
+    let (ha, store) = ha_json(state, now);
+    body["ha"] = ha;
+    body["store"] = store;
     if !audit.healthy {
         body["audit"] = json!({
             "healthy": false,
@@ -191,10 +195,44 @@ pub async fn health(state: &AppState, call: &Call) -> ApiResult<Reply> {
     Ok(Reply::raw(status, body))
 }
 
-/// `GET sys/leader`: yaoshi nodes are all active (no standby forwarding).
-pub fn leader(call: &Call) -> ApiResult<Reply> {
+/// `GET sys/leader`: every yaoshi node serves requests itself (no standby
+/// forwarding); `is_self` says whether this node holds the scheduler lease
+/// and runs scheduled work, `leader_node` which node does.
+pub fn leader(state: &AppState, call: &Call) -> ApiResult<Reply> {
     if call.op != Op::Read {
         return Err(ApiError::unsupported_operation());
     }
-    Ok(Reply::raw(StatusCode::OK, json!({ "ha_enabled": false })))
+    let now = unix_now();
+    let scheduler = &state.scheduler;
+    Ok(Reply::raw(
+        StatusCode::OK,
+        json!({
+            "ha_enabled": true,
+            "is_self": scheduler.role(now) == Role::Leader,
+            "leader_address": "",
+            "leader_cluster_address": "",
+            "performance_standby": false,
+            "performance_standby_last_remote_wal": 0,
+            "leader_node": scheduler.leader_node(now),
+        }),
+    ))
+}
+
+/// The `ha` and `store` objects of `sys/health`: this node's role under the
+/// scheduler lease, and whether its last lease attempt reached the store.
+fn ha_json(state: &AppState, now: i64) -> (Value, Value) {
+    let scheduler = &state.scheduler;
+    let view = scheduler.view();
+    let ha = json!({
+        "role": scheduler.role(now).name(),
+        "leader_node": scheduler.leader_node(now),
+    });
+    let mut store = json!({
+        "type": state.storage_type,
+        "reachable": view.store_error.is_none(),
+    });
+    if let Some(e) = view.store_error {
+        store["error"] = json!(e);
+    }
+    (ha, store)
 }
