@@ -12,6 +12,13 @@ use yaoshi_core::auth::Authenticated;
 use yaoshi_core::kms::approvals::{Approval, ParkRequest};
 use yaoshi_core::profile::DualOp;
 
+/// Whether [`park_if_required`] would park this request: `op` is under
+/// dual control and this is not the approved execution. Handlers use it to
+/// refuse, before parking, a request that could not run.
+pub fn will_park(state: &AppState, call: &Call, op: DualOp) -> bool {
+    call.approved.is_none() && state.kms.profile().approvals_required(op).is_some()
+}
+
 /// Parks the request when `op` is under dual control and this is not the
 /// approved execution; `None` means go ahead.
 pub async fn park_if_required(
@@ -20,7 +27,7 @@ pub async fn park_if_required(
     who: &Authenticated,
     op: DualOp,
 ) -> ApiResult<Option<Reply>> {
-    if call.approved.is_some() {
+    if !will_park(state, call, op) {
         return Ok(None);
     }
     let Some(required) = state.kms.profile().approvals_required(op) else {

@@ -122,23 +122,18 @@ impl Kms {
         }
     }
 
-    /// Prunes as [`Kms::plan_audit_prune`] plans: writes the records (with
-    /// their checkpoints, ending with the signed one at the cut) to an
-    /// archive in `target`'s directory, reads it back and verifies it with
-    /// the audit public key, and only then deletes them from the store.
+    /// Carries out `plan` (from [`Kms::plan_audit_prune`] in the same
+    /// request): writes the records (with their checkpoints, ending with the
+    /// signed one at the cut) to an archive in `target`'s directory, reads
+    /// it back and verifies it with the audit public key, and only then
+    /// deletes them from the store.
     pub async fn prune_audit(
         &self,
-        before_seq: Option<i64>,
+        plan: PrunePlan,
         target: &BackupTarget,
     ) -> KmsResult<PruneOutcome> {
         self.unsealed()?;
-        let dir = target.path.clone().ok_or_else(|| {
-            KmsError::invalid(format!(
-                "backup target {:?} has no directory for audit archives (declare it as NAME=LOCATION:DIR)",
-                target.name
-            ))
-        })?;
-        let plan = self.plan_audit_prune(before_seq).await?;
+        let dir = archive_dir(target)?.to_path_buf();
         let config = self.audit_config().await?.ok_or(KmsError::NotInitialized)?;
         let text = self.audit_export_range(Some(plan.from), plan.to).await?;
         let key = self.audit_public_key().await?;
@@ -184,6 +179,17 @@ impl Kms {
             checkpoint,
         })
     }
+}
+
+/// The directory of `target` that receives audit archives; a 400 when the
+/// target was declared without one.
+pub fn archive_dir(target: &BackupTarget) -> KmsResult<&Path> {
+    target.path.as_deref().ok_or_else(|| {
+        KmsError::invalid(format!(
+            "backup target {:?} has no directory for audit archives (declare it as NAME=LOCATION:DIR)",
+            target.name
+        ))
+    })
 }
 
 /// Writes `bytes` to a new file at `path` durably (temporary file, fsync,

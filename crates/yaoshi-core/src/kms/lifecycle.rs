@@ -558,15 +558,30 @@ impl Kms {
     /// Rotates every active key of `namespace` whose auto-rotation period has
     /// elapsed at `at` (Unix seconds). Returns the rotated names.
     pub async fn auto_rotate_due(&self, namespace: &str, at: i64) -> KmsResult<Vec<String>> {
-        let mut rotated = Vec::new();
+        let due = self.keys_due_for_rotation(namespace, at).await?;
+        for name in &due {
+            self.rotate_key(namespace, name).await?;
+        }
+        Ok(due)
+    }
+
+    /// Names of the keys of `namespace` whose auto-rotation is due at `at`
+    /// (see [`rotation_due`]); a key destroyed since it was listed is
+    /// skipped.
+    pub(crate) async fn keys_due_for_rotation(
+        &self,
+        namespace: &str,
+        at: i64,
+    ) -> KmsResult<Vec<String>> {
+        let mut due = Vec::new();
         for name in self.list_keys(namespace).await? {
-            let key = self.key(namespace, &name).await?;
-            if rotation_due(&key, at) {
-                self.rotate_key(namespace, &name).await?;
-                rotated.push(name);
+            match self.key(namespace, &name).await {
+                Ok(key) if rotation_due(&key, at) => due.push(name),
+                Ok(_) | Err(KmsError::KeyNotFound(_)) => {}
+                Err(e) => return Err(e),
             }
         }
-        Ok(rotated)
+        Ok(due)
     }
 }
 

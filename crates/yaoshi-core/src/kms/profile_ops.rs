@@ -7,7 +7,7 @@ use super::Kms;
 use super::audit_ops::AuditConfig;
 use crate::error::{KmsError, KmsResult};
 use crate::profile::{Profile, ProfileViolation};
-use crate::seal::config::{SEAL_CONFIG_ENTRY, SealConfig, SealType};
+use crate::seal::config::SealType;
 
 /// Entry holding the profile in force (its TOML).
 pub(crate) const PROFILE_ENTRY: &str = "core/profile";
@@ -47,7 +47,7 @@ impl Kms {
                 stored.name, current.name
             ))),
             Some(_) => Ok(()),
-            None if self.store.get_entry(SEAL_CONFIG_ENTRY).await?.is_some() => {
+            None if self.seal_config().await?.is_some() => {
                 self.store
                     .insert_entry(PROFILE_ENTRY, current.to_toml().as_bytes())
                     .await?;
@@ -82,11 +82,7 @@ impl Kms {
                 message,
             })
         };
-        let seal = self.store.get_entry(SEAL_CONFIG_ENTRY).await?;
-        let seal = seal
-            .map(|b| SealConfig::from_bytes(&b))
-            .transpose()?
-            .ok_or(KmsError::NotInitialized)?;
+        let seal = self.seal_config().await?.ok_or(KmsError::NotInitialized)?;
         if seal.barrier != new.barrier_algorithm() {
             return Err(refuse(
                 "barrier",

@@ -10,7 +10,7 @@
 use super::Kms;
 use super::new_id;
 use crate::audit::{AuditRecord, Outcome, RequestAudit};
-use crate::error::{KmsError, KmsResult};
+use crate::error::KmsResult;
 
 /// The principal named in the records of scheduled work.
 pub const SCHEDULER_PRINCIPAL: &str = "scheduler";
@@ -38,16 +38,7 @@ impl Kms {
         let mut done = Vec::new();
         for mount in self.list_mounts().await? {
             let namespace = mount.namespace();
-            for name in self.list_keys(namespace).await? {
-                let key = match self.key(namespace, &name).await {
-                    Ok(key) => key,
-                    // Destroyed since it was listed: nothing to rotate.
-                    Err(KmsError::KeyNotFound(_)) => continue,
-                    Err(e) => return Err(e),
-                };
-                if !super::lifecycle::rotation_due(&key, at) {
-                    continue;
-                }
+            for name in self.keys_due_for_rotation(namespace, at).await? {
                 let result = self.audited_rotation(&mount.path, namespace, &name).await;
                 done.push(ScheduledRotation {
                     mount: mount.path.clone(),

@@ -118,7 +118,8 @@ pub struct SealStatus {
 }
 
 impl Kms {
-    async fn seal_config(&self) -> KmsResult<Option<SealConfig>> {
+    /// The stored seal configuration (`None` before init).
+    pub(crate) async fn seal_config(&self) -> KmsResult<Option<SealConfig>> {
         match self.store.get_entry(SEAL_CONFIG_ENTRY).await? {
             Some(bytes) => Ok(Some(SealConfig::from_bytes(&bytes)?)),
             None => Ok(None),

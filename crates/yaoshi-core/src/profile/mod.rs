@@ -6,7 +6,7 @@
 //! What each shipped value serves is explained in `docs/profiles.md`.
 
 use crate::audit::{ChainAlgorithm, SignatureAlgorithm};
-use crate::auth::Role;
+use crate::auth::{Action, Role};
 use crate::barrier::BarrierAlgorithm;
 use crate::key::KeyType;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,24 @@ impl DualOp {
     /// Parses a name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// Whether the operation acts on one key (the approver's right is then
+    /// checked on that key).
+    pub const fn is_key_operation(self) -> bool {
+        matches!(self, Self::DestroyKey | Self::ExportKey | Self::BackupKey)
+    }
+
+    /// What a principal must be allowed to do itself to approve this
+    /// operation, on key `key` of mount `mount` for key operations (`"*"`
+    /// for any key); the other operations ignore both.
+    pub fn approver_action<'a>(self, mount: &'a str, key: &'a str) -> Action<'a> {
+        match self {
+            Self::DestroyKey => Action::ManageKey { mount, key },
+            Self::ExportKey | Self::BackupKey => Action::KeyMaterial { mount, key },
+            Self::ChangeProfile | Self::GrantAdminRole => Action::Principals { write: true },
+            Self::PruneAudit => Action::Audit { write: true },
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use crate::wire::{ApiError, ApiResult, Call, Op, Reply};
 use serde_json::{Value, json};
 use yaoshi_core::auth::{Action, Authenticated};
 use yaoshi_core::kms::approvals::Approval;
+use yaoshi_core::profile::DualOp;
 
 fn view(approval: &Approval) -> Value {
     let mut v = serde_json::to_value(approval).unwrap_or(Value::Null);
@@ -76,39 +77,24 @@ async fn may_perform(
     who: &Authenticated,
     approval: &Approval,
 ) -> ApiResult<bool> {
-    let p = &who.principal;
-    let allowed = match approval.operation.as_str() {
-        "destroy-key" | "export-key" | "backup-key" => {
-            let Some((mount, rest)) = state.kms.find_mount(&approval.path).await? else {
-                return Ok(false);
-            };
-            let segs = segments(&rest)?;
-            let Some(key) = segs.last() else {
-                return Ok(false);
-            };
-            let key = match (approval.operation.as_str(), segs.as_slice()) {
-                // export/:kind/:name[/:version]
-                ("export-key", [_, _, name, _]) => name,
-                _ => key,
-            };
-            let action = if approval.operation == "destroy-key" {
-                Action::ManageKey {
-                    mount: &mount.path,
-                    key,
-                }
-            } else {
-                Action::KeyMaterial {
-                    mount: &mount.path,
-                    key,
-                }
-            };
-            p.authorize(&action).is_ok()
-        }
-        "grant-admin-role" | "change-profile" => {
-            p.authorize(&Action::Principals { write: true }).is_ok()
-        }
-        "prune-audit" => p.authorize(&Action::Audit { write: true }).is_ok(),
-        _ => false,
+    let Some(op) = DualOp::from_name(&approval.operation) else {
+        return Ok(false);
     };
-    Ok(allowed)
+    if !op.is_key_operation() {
+        return Ok(who.principal.authorize(&op.approver_action("", "")).is_ok());
+    }
+    let Some((mount, rest)) = state.kms.find_mount(&approval.path).await? else {
+        return Ok(false);
+    };
+    let segs = segments(&rest)?;
+    let key = match (op, segs.as_slice()) {
+        // export/:kind/:name[/:version]
+        (DualOp::ExportKey, [_, _, name, _]) => name,
+        (_, [.., last]) => last,
+        (_, []) => return Ok(false),
+    };
+    Ok(who
+        .principal
+        .authorize(&op.approver_action(&mount.path, key))
+        .is_ok())
 }

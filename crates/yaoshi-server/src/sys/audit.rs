@@ -158,13 +158,8 @@ pub async fn prune(state: &AppState, call: &Call) -> ApiResult<Reply> {
         .ok_or_else(|| ApiError::bad_request("destination is required"))?;
     let before_seq = params.int("before_seq")?;
     // Refuse what cannot be done before asking anyone to approve it.
-    if target.path.is_none() {
-        return Err(ApiError::bad_request(format!(
-            "backup target {:?} has no directory for audit archives (declare it as NAME=LOCATION:DIR)",
-            target.name
-        )));
-    }
-    kms.plan_audit_prune(before_seq).await?;
+    yaoshi_core::kms::audit_prune::archive_dir(&target)?;
+    let plan = kms.plan_audit_prune(before_seq).await?;
     if let Some(parked) = crate::dual_control::park_if_required(
         state,
         call,
@@ -175,7 +170,7 @@ pub async fn prune(state: &AppState, call: &Call) -> ApiResult<Reply> {
     {
         return Ok(parked);
     }
-    let outcome = kms.prune_audit(before_seq, &target).await?;
+    let outcome = kms.prune_audit(plan, &target).await?;
     Ok(
         Reply::data(serde_json::to_value(&outcome).unwrap_or(Value::Null))
             .warn_unknown(params.unknown(&["destination", "before_seq"])),

@@ -74,7 +74,10 @@ pub async fn principal(state: &AppState, call: &Call, name: &str) -> ApiResult<R
             // profile says so (the bootstrap principal, which creates the
             // first admins, is not parked).
             let grants_admin = roles.iter().any(|r| Role::ADMINS.contains(r));
-            if grants_admin && !who.principal.has_role(Role::Bootstrap) {
+            if grants_admin
+                && !who.principal.has_role(Role::Bootstrap)
+                && crate::dual_control::will_park(state, call, DualOp::GrantAdminRole)
+            {
                 state
                     .kms
                     .check_new_principal(name, roles.clone(), &grants)?;

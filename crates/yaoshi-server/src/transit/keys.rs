@@ -105,13 +105,7 @@ async fn delete(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
         )),
         other => other.into(),
     };
-    if ctx.call.approved.is_none()
-        && ctx
-            .kms()
-            .profile()
-            .approvals_required(DualOp::DestroyKey)
-            .is_some()
-    {
+    if crate::dual_control::will_park(ctx.state, ctx.call, DualOp::DestroyKey) {
         // Nobody should approve a destroy that cannot run.
         ctx.kms()
             .check_key_deletable(ctx.namespace(), name)

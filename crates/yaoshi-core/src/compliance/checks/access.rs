@@ -89,24 +89,6 @@ pub(super) fn roles(e: &Evidence) -> Finding {
     }
 }
 
-/// What a principal must be allowed to do itself to approve `op` (the
-/// server's approval check asks the same of the concrete request).
-fn approver_action(op: DualOp) -> Action<'static> {
-    const ANY: &str = "*";
-    match op {
-        DualOp::DestroyKey => Action::ManageKey {
-            mount: ANY,
-            key: ANY,
-        },
-        DualOp::ExportKey | DualOp::BackupKey => Action::KeyMaterial {
-            mount: ANY,
-            key: ANY,
-        },
-        DualOp::ChangeProfile | DualOp::GrantAdminRole => Action::Principals { write: true },
-        DualOp::PruneAudit => Action::Audit { write: true },
-    }
-}
-
 pub(super) fn dual_control(e: &Evidence) -> Finding {
     const TITLE: &str = "Dual control: enough eligible approvers";
     let dc = &e.profile.dual_control;
@@ -131,7 +113,7 @@ pub(super) fn dual_control(e: &Evidence) -> Finding {
                 .iter()
                 .filter(|p| {
                     p.authorize(&Action::Approvals).is_ok()
-                        && p.authorize(&approver_action(op)).is_ok()
+                        && p.authorize(&op.approver_action("*", "*")).is_ok()
                 })
                 .map(|p| p.name.as_str())
                 .collect(),
