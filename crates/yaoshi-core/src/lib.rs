@@ -26,6 +26,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod barrier;
 pub mod cache;
 pub mod compliance;
@@ -35,6 +36,7 @@ pub mod kms;
 pub mod profile;
 pub mod residency;
 pub mod seal;
+mod serde_b64;
 pub mod store;
 
 pub use error::{KmsError, KmsResult};

@@ -8,23 +8,25 @@
 
 use crate::audit::chain::ChainAlgorithm;
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 /// Lifecycle state of a key as stored (see [`crate::key::KeyState`]).
 pub type StateName = String;
 
 /// A namespace and its key-encryption key, sealed under the root key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamespaceRecord {
     /// Namespace name (unique).
     pub name: String,
     /// The namespace KEK, sealed by the barrier under the root key.
+    #[serde(with = "crate::serde_b64")]
     pub sealed_kek: Vec<u8>,
     /// Unix time (seconds) of creation.
     pub created_at: i64,
 }
 
 /// One key's row: identity, lifecycle state and serialised metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
     /// Immutable random identifier; bound into every version's sealed material.
     pub id: String,
@@ -37,6 +39,7 @@ pub struct KeyRecord {
     /// Incremented by every change; the compare-and-set token.
     pub generation: i64,
     /// Serialised key policy (JSON), public data only.
+    #[serde(with = "crate::serde_b64")]
     pub metadata: Vec<u8>,
     /// Unix time (seconds) of creation.
     pub created_at: i64,
@@ -45,13 +48,14 @@ pub struct KeyRecord {
 }
 
 /// One key version's material, sealed by the barrier.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionRecord {
     /// The owning key's [`KeyRecord::id`].
     pub key_id: String,
     /// Version number, starting at 1.
     pub version: i64,
     /// Barrier-sealed material; `None` once the version has been erased.
+    #[serde(with = "crate::serde_b64::option")]
     pub sealed_material: Option<Vec<u8>>,
     /// Unix time (seconds) of creation.
     pub created_at: i64,
@@ -93,32 +97,72 @@ pub struct AuditAppend {
 }
 
 /// One stored audit record with its place in the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     /// Sequence number, 1, 2, 3, ... with no gaps.
     pub seq: i64,
     /// Unix time (seconds) of the request.
     pub time: i64,
     /// Hash of record `seq - 1` (zeros for the first).
+    #[serde(with = "crate::serde_b64")]
     pub prev_hash: Vec<u8>,
     /// [`crate::audit::chain::entry_hash`] of this record.
+    #[serde(with = "crate::serde_b64")]
     pub hash: Vec<u8>,
     /// The record's exact bytes.
+    #[serde(with = "crate::serde_b64")]
     pub body: Vec<u8>,
 }
 
 /// A signed checkpoint of the audit log, with the compact Merkle range
 /// needed to extend it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointRow {
     /// Number of records the checkpoint covers (1..=tree_size).
     pub tree_size: i64,
     /// Unix time (seconds) it was signed.
     pub time: i64,
     /// The signed checkpoint (JSON).
+    #[serde(with = "crate::serde_b64")]
     pub body: Vec<u8>,
     /// The Merkle frontier at `tree_size` (JSON).
+    #[serde(with = "crate::serde_b64")]
     pub frontier: Vec<u8>,
+}
+
+/// One system entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    /// Entry name.
+    pub name: String,
+    /// Its value (opaque bytes).
+    #[serde(with = "crate::serde_b64")]
+    pub value: Vec<u8>,
+}
+
+/// Every row of a deployment as of one instant: what [`Store::snapshot`]
+/// reads and [`Store::restore_snapshot`] writes back. Leases are left out:
+/// they belong to the running nodes, not to the deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSnapshot {
+    /// Every system entry, sorted by name.
+    pub entries: Vec<EntryRecord>,
+    /// Every namespace.
+    pub namespaces: Vec<NamespaceRecord>,
+    /// Every key row, destroyed ones included.
+    pub keys: Vec<KeyRecord>,
+    /// Every version row of every key.
+    pub versions: Vec<VersionRecord>,
+    /// The audit chain head: last sequence number and its hash.
+    pub audit_last_seq: i64,
+    /// Hash of record `audit_last_seq` (`None` when nothing was appended).
+    #[serde(with = "crate::serde_b64::option")]
+    pub audit_last_hash: Option<Vec<u8>>,
+    /// Every stored audit record, ascending.
+    pub audit_records: Vec<AuditRow>,
+    /// Every checkpoint, ascending.
+    pub checkpoints: Vec<CheckpointRow>,
 }
 
 /// What a store can fail with. Messages never contain stored values.
@@ -210,6 +254,18 @@ pub trait Store: Send + Sync + 'static {
     async fn list_checkpoints(&self, from: i64, limit: i64) -> StoreResult<Vec<CheckpointRow>>;
     /// Deletes every record with `seq < below`; returns how many.
     async fn prune_audit(&self, below: i64) -> StoreResult<u64>;
+
+    /// Reads every row except leases in one read-only transaction that sees
+    /// a single point in time (PostgreSQL: `REPEATABLE READ`; SQLite: one
+    /// read transaction), so a backup taken under load is consistent.
+    async fn snapshot(&self) -> StoreResult<StoreSnapshot>;
+    /// Writes `snapshot` into this store in one transaction, provided the
+    /// entry `claim` exists (it is deleted in the same transaction) and the
+    /// store holds no namespace, key or audit record yet; the store's
+    /// entries are replaced by the snapshot's. `Ok(false)` when `claim` is
+    /// gone (another node restored first); [`StoreError::AlreadyExists`]
+    /// when the store is not empty.
+    async fn restore_snapshot(&self, snapshot: &StoreSnapshot, claim: &str) -> StoreResult<bool>;
 
     /// Takes the lease `name` for `holder` until `now + ttl_secs` when it is
     /// free or expired (`expires_at <= now`), or renews it when `holder`

@@ -113,6 +113,8 @@ pub fn document() -> OpenApi {
                 .path("/v1/sys/audit/consistency", audit::consistency())
                 .path("/v1/sys/audit/prune", governance::audit_prune())
                 .path("/v1/sys/profile", governance::profile())
+                .path("/v1/sys/backup", governance::backup())
+                .path("/v1/sys/restore", governance::restore())
                 .path("/v1/sys/compliance/check", compliance::check())
                 .path("/v1/sys/compliance/report", compliance::report())
                 .path("/v1/sys/approvals", approvals::list())
@@ -945,7 +947,7 @@ pub(crate) fn authenticated(op: OperationBuilder) -> OperationBuilder {
 }
 
 /// No token needed.
-fn public(op: OperationBuilder) -> OperationBuilder {
+pub(crate) fn public(op: OperationBuilder) -> OperationBuilder {
     op.securities(Some(Vec::<SecurityRequirement>::new()))
 }
 

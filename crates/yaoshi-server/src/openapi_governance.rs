@@ -1,7 +1,8 @@
-//! The OpenAPI description of `sys/profile` and `sys/audit/prune` (part of
-//! [`super`]): the endpoints that change how the deployment is governed.
+//! The OpenAPI description of `sys/profile`, `sys/audit/prune`,
+//! `sys/backup` and `sys/restore` (part of [`super`]): the endpoints that
+//! change how the deployment is governed or kept.
 
-use super::{authenticated, json_response, operation, shared, typed};
+use super::{authenticated, json_response, operation, public, query_param, shared, typed};
 use utoipa::openapi::path::{HttpMethod, PathItem, PathItemBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::Type;
@@ -90,4 +91,60 @@ pub(crate) fn profile() -> PathItem {
         .operation(HttpMethod::Get, read)
         .operation(HttpMethod::Post, change)
         .build()
+}
+
+pub(crate) fn backup() -> PathItem {
+    PathItem::new(
+        HttpMethod::Get,
+        authenticated(operation(
+            "backup",
+            "seal",
+            "Back the whole deployment up",
+            "Signs a checkpoint, then snapshots every key, version, entry (configuration, principals, tokens, mounts) and the audit log in one point-in-time read, seals the snapshot under the root key with the barrier algorithm and signs it with the audit key: a `yaoshi-backup-v1` file (docs/formats.md). Refused (400) for a dev seal. Roles: root, sys-admin.",
+        ))
+        .parameter(query_param(
+            "destination",
+            "The declared backup target the file is for; required when the profile restricts locations, and then inside them.",
+            typed(Type::String, "Backup target name.").into(),
+            false,
+        ))
+        .response(
+            "200",
+            utoipa::openapi::ResponseBuilder::new()
+                .description("The backup file: three lines (header JSON, sealed payload, signature).")
+                .content(
+                    "application/x-yaoshi-backup",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .build(),
+                )
+                .build(),
+        )
+        .response("400", shared("BadRequest")),
+    )
+}
+
+pub(crate) fn restore() -> PathItem {
+    PathItem::new(
+        HttpMethod::Post,
+        public(operation(
+            "restore",
+            "seal",
+            "Restore a backup into an empty store",
+            "Only while the store was never initialised (no token exists yet). Checks the file and its signature, stages it and stores the backup's seal configuration: the node is then initialised and sealed, and the first unseal with the backup's quorum (or device) applies every row. 400 when the store is initialised or the file is damaged.",
+        ))
+        .request_body(Some(body(&[(
+            "backup",
+            Type::String,
+            "The backup file's text (at most 32 MiB in one request).",
+        )])))
+        .response(
+            "200",
+            json_response(
+                "`initialized`, `sealed`, `type`, `t`, `n` of the staged deployment and the backup's header as `backup`.",
+                object("The staged restore."),
+            ),
+        )
+        .response("400", shared("BadRequest")),
+    )
 }

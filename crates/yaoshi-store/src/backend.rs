@@ -47,6 +47,18 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// The statement opening a read-only transaction that sees one point in
+    /// time across all its statements. SQLite's deferred transaction takes
+    /// its snapshot at the first read (WAL readers do not block writers).
+    pub(crate) fn begin_snapshot(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+}
+
 /// Milliseconds an SQLite connection waits for a lock before giving up.
 pub(crate) const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 

@@ -25,6 +25,7 @@ mod failover;
 mod lease;
 mod migrate;
 mod pg_hosts;
+mod snapshot;
 mod sql;
 
 #[cfg(feature = "testing")]

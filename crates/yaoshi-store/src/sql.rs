@@ -15,7 +15,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Decode, Executor, Row, Type}
 use yaoshi_core::audit::chain::{ChainAlgorithm, Digest, GENESIS, entry_hash};
 use yaoshi_core::store::{
     AuditAppend, AuditHead, AuditRow, CheckpointRow, KeyChange, KeyRecord, LeaseState,
-    NamespaceRecord, Store, StoreError, StoreResult, VersionRecord,
+    NamespaceRecord, Store, StoreError, StoreResult, StoreSnapshot, VersionRecord,
 };
 
 use crate::backend::{Backend, SQLITE_BUSY_TIMEOUT_MS, Target};
@@ -184,7 +184,7 @@ async fn set_wal(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 }
 
 /// Reads column `name`, mapping a bad value to [`StoreError::Corrupt`].
-fn col<'r, T>(row: &'r AnyRow, name: &str) -> StoreResult<T>
+pub(crate) fn col<'r, T>(row: &'r AnyRow, name: &str) -> StoreResult<T>
 where
     T: Decode<'r, Any> + Type<Any>,
 {
@@ -192,10 +192,10 @@ where
         .map_err(|_| StoreError::Corrupt(format!("column {name} has an unexpected type or value")))
 }
 
-const KEY_COLUMNS: &str =
+pub(crate) const KEY_COLUMNS: &str =
     "id, namespace, name, state, generation, metadata, created_at, updated_at";
 
-fn key_from(row: &AnyRow) -> StoreResult<KeyRecord> {
+pub(crate) fn key_from(row: &AnyRow) -> StoreResult<KeyRecord> {
     Ok(KeyRecord {
         id: col(row, "id")?,
         namespace: col(row, "namespace")?,
@@ -208,7 +208,15 @@ fn key_from(row: &AnyRow) -> StoreResult<KeyRecord> {
     })
 }
 
-fn version_from(row: &AnyRow) -> StoreResult<VersionRecord> {
+pub(crate) fn namespace_from(row: &AnyRow) -> StoreResult<NamespaceRecord> {
+    Ok(NamespaceRecord {
+        name: col(row, "name")?,
+        sealed_kek: col(row, "sealed_kek")?,
+        created_at: col(row, "created_at")?,
+    })
+}
+
+pub(crate) fn version_from(row: &AnyRow) -> StoreResult<VersionRecord> {
     Ok(VersionRecord {
         key_id: col(row, "key_id")?,
         version: col(row, "version")?,
@@ -353,7 +361,7 @@ async fn append_in(
     Ok(rows)
 }
 
-fn audit_from(row: &AnyRow) -> StoreResult<AuditRow> {
+pub(crate) fn audit_from(row: &AnyRow) -> StoreResult<AuditRow> {
     Ok(AuditRow {
         seq: col(row, "seq")?,
         time: col(row, "time")?,
@@ -363,7 +371,7 @@ fn audit_from(row: &AnyRow) -> StoreResult<AuditRow> {
     })
 }
 
-fn checkpoint_from(row: &AnyRow) -> StoreResult<CheckpointRow> {
+pub(crate) fn checkpoint_from(row: &AnyRow) -> StoreResult<CheckpointRow> {
     Ok(CheckpointRow {
         tree_size: col(row, "tree_size")?,
         time: col(row, "time")?,
@@ -444,14 +452,7 @@ impl Store for SqlStore {
                 .fetch_optional(&self.pool())
                 .await
                 .map_err(db)?;
-        row.map(|r| {
-            Ok(NamespaceRecord {
-                name: col(&r, "name")?,
-                sealed_kek: col(&r, "sealed_kek")?,
-                created_at: col(&r, "created_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(namespace_from).transpose()
     }
 
     async fn insert_namespace(&self, namespace: &NamespaceRecord) -> StoreResult<bool> {
@@ -678,6 +679,16 @@ impl Store for SqlStore {
             .await
             .map_err(db)?;
         Ok(done.rows_affected())
+    }
+
+    // Snapshots (backup and restore): implemented in `crate::snapshot`.
+
+    async fn snapshot(&self) -> StoreResult<StoreSnapshot> {
+        crate::snapshot::read(&self.pool(), self.backend).await
+    }
+
+    async fn restore_snapshot(&self, snapshot: &StoreSnapshot, claim: &str) -> StoreResult<bool> {
+        crate::snapshot::restore(&self.pool(), self.backend, snapshot, claim).await
     }
 
     // Scheduler leases: implemented in `crate::lease`.

@@ -1,6 +1,6 @@
 //! The conformance suite, unchanged, against every back end.
 
-use yaoshi_store::conformance::run_all;
+use yaoshi_store::conformance::{run_all, snapshot_round_trip};
 use yaoshi_store::testing::PgCluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -10,6 +10,8 @@ async fn sqlite_file() {
     let store = yaoshi_store::open(&url).await.unwrap();
     assert_eq!(store.backend(), "sqlite");
     run_all(&*store).await;
+    let restored = format!("sqlite://{}", dir.path().join("restored.db").display());
+    snapshot_round_trip(&*store, &*yaoshi_store::open(&restored).await.unwrap()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -26,4 +28,10 @@ async fn postgres() {
     let store = yaoshi_store::open(&url).await.unwrap();
     assert_eq!(store.backend(), "postgres");
     run_all(&*store).await;
+    let restored = cluster.create_database("restored").unwrap();
+    snapshot_round_trip(&*store, &*yaoshi_store::open(&restored).await.unwrap()).await;
+    // Across back ends: PostgreSQL's snapshot into SQLite.
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("from-pg.db").display());
+    snapshot_round_trip(&*store, &*yaoshi_store::open(&sqlite).await.unwrap()).await;
 }

@@ -217,6 +217,35 @@ pub enum OperatorCommand {
     Seal,
     /// Show the seal status (GET /v1/sys/seal-status); exit 0 unsealed, 2 sealed.
     Status,
+    /// Back the whole deployment up (GET /v1/sys/backup): every key, the
+    /// configuration and the audit log, sealed under the root key and
+    /// signed with the audit key. Roles: root, sys-admin.
+    Backup {
+        /// File to write (created with mode 0600; replaced atomically).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Backup target the file is for (required when the profile
+        /// restricts locations).
+        #[arg(long, value_name = "TARGET")]
+        destination: Option<String>,
+    },
+    /// Restore a backup into a server whose store was never initialised
+    /// (POST /v1/sys/restore); then unseal it with the backup's unseal keys.
+    Restore {
+        /// The backup file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Check a backup file offline against the deployment's audit public
+    /// key (no server needed); exit 0 valid, 3 not.
+    VerifyBackup {
+        /// The backup file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The audit public key (PEM file, from `yaoshi audit public-key`).
+        #[arg(long, value_name = "PEM")]
+        public_key: PathBuf,
+    },
 }
 
 /// The Transit mount to address.

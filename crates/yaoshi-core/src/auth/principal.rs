@@ -80,6 +80,8 @@ pub enum Action<'a> {
     },
     /// See parked dual-control requests.
     Approvals,
+    /// Take a backup of the whole deployment (sealed under the root key).
+    Backup,
 }
 
 impl Principal {
@@ -113,6 +115,7 @@ fn role_allows(role: Role, grants: &[Grant], action: &Action<'_>) -> bool {
             A::Mounts { .. }
                 | A::Approvals
                 | A::Seal
+                | A::Backup
                 | A::Metrics
                 | A::ListKeys { .. }
                 | A::Principals { write: false }
@@ -224,6 +227,7 @@ mod tests {
             ("audit-r".into(), Action::Audit { write: false }),
             ("audit-w".into(), Action::Audit { write: true }),
             ("approvals".into(), Action::Approvals),
+            ("backup".into(), Action::Backup),
         ];
         for op in KeyOp::ALL {
             out.push((
@@ -274,6 +278,7 @@ mod tests {
                     "mounts-r",
                     "mounts-w",
                     "seal",
+                    "backup",
                     "metrics",
                     "list",
                     "principals-r",

@@ -22,6 +22,7 @@ pub mod audit_log;
 pub mod audit_ops;
 pub mod audit_prune;
 pub mod auth_ops;
+pub mod backup_ops;
 pub mod compliance_ops;
 pub mod encryption;
 pub mod export;

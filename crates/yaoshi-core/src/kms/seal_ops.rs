@@ -309,9 +309,10 @@ impl Kms {
         TokenKey::new(root.open(token_key_binding(), &sealed)?, barrier)
     }
 
-    /// Loads what an unsealed node needs with the recovered root key, then
-    /// unseals.
+    /// Applies a staged restore, if any, then loads what an unsealed node
+    /// needs with the recovered root key, and unseals.
     async fn open_deployment(&self, root: BarrierKey, barrier: BarrierAlgorithm) -> KmsResult<()> {
+        self.apply_pending_restore(&root).await?;
         let token_key = self.load_token_key(&root, barrier).await?;
         let signer = self.ensure_audit_keys(&root, barrier).await?;
         self.become_unsealed(root, barrier, token_key, signer);

@@ -4,6 +4,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod backup;
 pub mod compliance;
 pub mod mounts;
 pub mod principals;
@@ -45,6 +46,8 @@ pub async fn dispatch(state: &AppState, call: &Call, segments: &[String]) -> Api
         ["audit", "proof", seq] => audit::serve(state, call, Endpoint::Proof(seq)).await,
         ["audit", "consistency"] => audit::serve(state, call, Endpoint::Consistency).await,
         ["audit", "prune"] => audit::prune(state, call).await,
+        ["backup"] => backup::backup(state, call).await,
+        ["restore"] => backup::restore(state, call).await,
         ["compliance", "check"] => compliance::check(state, call).await,
         ["compliance", "report"] => compliance::report(state, call).await,
         _ => Err(ApiError::new(404, "unsupported path")),

@@ -107,7 +107,14 @@ fn text(data: &Value, field: &str) -> Result<String, CliError> {
         .ok_or_else(|| CliError::Other(format!("the server's answer has no {field}")))
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+/// Reads an audit public key (PEM file).
+pub(super) fn read_public_key(path: &Path) -> Result<AuditPublicKey, CliError> {
+    let pem = String::from_utf8(read(path)?)
+        .map_err(|_| CliError::Usage(format!("{} is not a PEM file", path.display())))?;
+    AuditPublicKey::from_pem(&pem).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+}
+
+pub(super) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
@@ -127,10 +134,7 @@ fn verify_file(
     checkpoint: Option<&Path>,
     json_out: bool,
 ) -> Result<u8, CliError> {
-    let pem = String::from_utf8(read(key)?)
-        .map_err(|_| CliError::Usage(format!("{} is not a PEM file", key.display())))?;
-    let key = AuditPublicKey::from_pem(&pem)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", key.display())))?;
+    let key = read_public_key(key)?;
     let earlier = checkpoint.map(read_checkpoint).transpose()?;
     let handle = std::fs::File::open(file)
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;

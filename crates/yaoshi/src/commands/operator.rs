@@ -1,10 +1,13 @@
-//! `yaoshi operator`: init, unseal, seal and status against `/v1/sys/*`.
+//! `yaoshi operator`: init, unseal, seal, status, backup and restore against
+//! `/v1/sys/*`, and offline verification of a backup file.
 
 use super::{Ctx, success};
 use crate::cli::OperatorCommand;
-use crate::error::{CliError, EXIT_OK, EXIT_USAGE};
+use crate::error::{CliError, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::{input, output};
 use serde_json::{Value, json};
+use std::path::Path;
+use yaoshi_core::backup::BackupFile;
 
 /// Runs one operator action.
 pub fn run(ctx: &Ctx, command: OperatorCommand) -> Result<u8, CliError> {
@@ -16,7 +19,110 @@ pub fn run(ctx: &Ctx, command: OperatorCommand) -> Result<u8, CliError> {
             success(ctx, &reply.data(), "Success! The server is sealed.")
         }
         OperatorCommand::Status => status(ctx),
+        OperatorCommand::Backup { out, destination } => backup(ctx, &out, destination.as_deref()),
+        OperatorCommand::Restore { file } => restore(ctx, &file),
+        OperatorCommand::VerifyBackup { file, public_key } => {
+            verify_backup(ctx, &file, &public_key)
+        }
     }
+}
+
+/// GET /v1/sys/backup, written to `out` (mode 0600, temp file + rename).
+fn backup(ctx: &Ctx, out: &Path, destination: Option<&str>) -> Result<u8, CliError> {
+    let query = destination
+        .map(|d| format!("?destination={}", crate::client::segment(d)))
+        .unwrap_or_default();
+    let bytes = ctx.client.get_bytes("sys/backup", &query)?;
+    let file = BackupFile::parse(&bytes)
+        .map_err(|e| CliError::Other(format!("the server's backup is unreadable: {e}")))?;
+    write_private(out, &bytes)?;
+    let header = serde_json::to_value(&file.header).unwrap_or(Value::Null);
+    if !ctx.json_done(&json!({ "file": out.display().to_string(), "backup": header }))? {
+        let c = &file.header.contents;
+        output::line(&format!(
+            "wrote backup {} to {}: {} keys, {} versions, {} audit records (to sequence {}), {} checkpoints; \
+             restoring it needs {} of the {} unseal keys ({} seal)",
+            file.header.backup_id,
+            out.display(),
+            c.keys,
+            c.versions,
+            c.audit_records,
+            c.audit_last_seq,
+            c.checkpoints,
+            file.header.seal.threshold,
+            file.header.seal.shares,
+            file.header.seal.seal_type.name(),
+        ))?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// Writes `bytes` to `path` readable by the owner only, replacing it whole.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| CliError::Other(format!("cannot write {}: {e}", path.display()));
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".partial");
+    let temp = std::path::PathBuf::from(temp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut handle = options.open(&temp).map_err(fail)?;
+    handle.write_all(bytes).map_err(fail)?;
+    handle.sync_all().map_err(fail)?;
+    std::fs::rename(&temp, path).map_err(fail)
+}
+
+/// POST /v1/sys/restore with the file's text.
+fn restore(ctx: &Ctx, file: &Path) -> Result<u8, CliError> {
+    let bytes = super::audit::read(file)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CliError::Usage(format!("{} is not a backup file", file.display())))?;
+    let data = ctx
+        .client
+        .post("sys/restore", &json!({ "backup": text }))?
+        .data();
+    if !ctx.json_done(&data)? {
+        let b = &data["backup"];
+        output::line(&format!(
+            "staged backup {} (taken {} on {}: {} keys, {} audit records). The server is sealed: \
+             unseal it with {} of the backup's {} unseal keys to bring the deployment back.",
+            output::cell(&b["backup_id"]),
+            output::cell(&b["created_at"]),
+            output::cell(&b["node"]),
+            output::cell(&b["contents"]["keys"]),
+            output::cell(&b["contents"]["audit_records"]),
+            output::cell(&data["t"]),
+            output::cell(&data["n"]),
+        ))?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// Checks a backup's signature offline; exit 0 valid, 3 not.
+fn verify_backup(ctx: &Ctx, file: &Path, public_key: &Path) -> Result<u8, CliError> {
+    let key = super::audit::read_public_key(public_key)?;
+    let parsed = BackupFile::parse(&super::audit::read(file)?)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+    let verdict = parsed.verify_signature(&key);
+    let header = serde_json::to_value(&parsed.header).unwrap_or(Value::Null);
+    let ok = verdict.is_ok();
+    if !ctx.json_done(&json!({ "verified": ok, "backup": header }))? {
+        match verdict {
+            Ok(()) => output::line(&format!(
+                "backup {} signature valid: taken {} on {} under profile {}, {} keys, {} audit records",
+                parsed.header.backup_id,
+                parsed.header.created_at,
+                parsed.header.node,
+                parsed.header.profile,
+                parsed.header.contents.keys,
+                parsed.header.contents.audit_records
+            ))?,
+            Err(e) => eprintln!("backup verification FAILED: {e}"),
+        }
+    }
+    Ok(if ok { EXIT_OK } else { EXIT_INVALID })
 }
 
 /// PUT /v1/sys/init.
