@@ -158,10 +158,18 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     });
     let (shutdown, receiver) = watch::channel(false);
     let rotation_check = i64::try_from(settings.ha.rotation_check_secs).unwrap_or(i64::MAX);
+    let retention = settings
+        .scheduled_prune_target(&kms.profile())?
+        .map(|target| Retention {
+            target,
+            keep_days: settings.audit.prune_keep_days,
+            every: i64::try_from(settings.audit.prune_check_secs).unwrap_or(i64::MAX),
+        });
     let checkpointer = tokio::spawn(periodic_work(
         kms.clone(),
         scheduler,
         rotation_check,
+        retention,
         receiver.clone(),
     ));
     let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));
@@ -187,8 +195,10 @@ async fn periodic_work(
     kms: Arc<Kms>,
     scheduler: Arc<Scheduler>,
     rotation_check: i64,
+    retention: Option<Retention>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut last_prune_pass: Option<i64> = None;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_rotation_pass: Option<i64> = None;
@@ -211,9 +221,16 @@ async fn periodic_work(
                         last_rotation_pass = Some(now);
                         auto_rotate(&kms, now).await;
                     }
+                    if let Some(r) = &retention
+                        && last_prune_pass.is_none_or(|t| now - t >= r.every)
+                    {
+                        last_prune_pass = Some(now);
+                        prune_audit(&kms, r).await;
+                    }
                 } else {
-                    // Should this node lead again later, it rotates at once.
+                    // Should this node lead again later, it runs at once.
                     last_rotation_pass = None;
+                    last_prune_pass = None;
                 }
                 match kms.refresh_profile().await {
                     Ok(true) => tracing::info!(profile = %kms.profile().name, "profile changed by another node"),
@@ -230,6 +247,30 @@ async fn periodic_work(
         tracing::warn!(error = %e, "final audit checkpoint failed");
     }
     scheduler.release().await;
+}
+
+/// Scheduled audit retention (`[audit] prune_destination`).
+struct Retention {
+    target: yaoshi_core::residency::BackupTarget,
+    keep_days: u64,
+    every: i64,
+}
+
+/// One retention pass: archive and prune what is old enough.
+async fn prune_audit(kms: &Kms, retention: &Retention) {
+    match kms
+        .scheduled_audit_prune(&retention.target, retention.keep_days)
+        .await
+    {
+        Ok(Some(done)) => tracing::info!(
+            from = done.plan.from,
+            to = done.plan.to,
+            archive = %done.archive.display(),
+            "audit records archived and pruned"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "scheduled audit pruning failed"),
+    }
 }
 
 /// One auto-rotation pass over every mount, logged key by key.

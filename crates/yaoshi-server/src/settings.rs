@@ -58,6 +58,23 @@ pub struct AuditLogSettings {
     /// ... or after this many seconds with new records.
     #[serde(default = "default_checkpoint_secs")]
     pub checkpoint_interval_secs: u64,
+    /// Scheduled retention: the backup target (declared with a directory,
+    /// inside the allowed locations) that receives the archive of records
+    /// old enough to go. `None` (the default): records are only pruned on
+    /// request (`sys/audit/prune`).
+    #[serde(default)]
+    pub prune_destination: Option<String>,
+    /// Scheduled retention keeps records at least this many days (the
+    /// profile's `audit_retention_days` when that is longer).
+    #[serde(default)]
+    pub prune_keep_days: u64,
+    /// Seconds between the leader's retention passes.
+    #[serde(default = "default_prune_check_secs")]
+    pub prune_check_secs: u64,
+}
+
+fn default_prune_check_secs() -> u64 {
+    3600
 }
 
 fn default_true() -> bool {
@@ -77,6 +94,9 @@ impl Default for AuditLogSettings {
             group_commit: true,
             checkpoint_every_records: default_checkpoint_records(),
             checkpoint_interval_secs: default_checkpoint_secs(),
+            prune_destination: None,
+            prune_keep_days: 0,
+            prune_check_secs: default_prune_check_secs(),
         }
     }
 }
@@ -281,6 +301,7 @@ impl ServerSettings {
         self.residency
             .check_at_start(&profile)
             .map_err(|v| SettingsError::Invalid(v.to_string()))?;
+        self.scheduled_prune_target(&profile)?;
         if self.dev.is_none() && self.storage.is_none() {
             return Err(SettingsError::Invalid(
                 "a storage URL is required outside dev mode (--storage sqlite://PATH or postgres://...)"
@@ -288,5 +309,48 @@ impl ServerSettings {
             ));
         }
         Ok(())
+    }
+}
+
+impl ServerSettings {
+    /// The backup target of scheduled audit retention, checked against the
+    /// profile: declared, with a directory, inside the allowed locations, a
+    /// retention period of at least one day, and `prune-audit` not under
+    /// dual control (scheduled work cannot ask for approval).
+    pub fn scheduled_prune_target(
+        &self,
+        profile: &yaoshi_core::profile::Profile,
+    ) -> Result<Option<yaoshi_core::residency::BackupTarget>, SettingsError> {
+        let Some(name) = &self.audit.prune_destination else {
+            return Ok(None);
+        };
+        let invalid = |m: String| SettingsError::Invalid(format!("audit prune_destination: {m}"));
+        if profile
+            .approvals_required(yaoshi_core::profile::DualOp::PruneAudit)
+            .is_some()
+        {
+            return Err(invalid(format!(
+                "profile {:?} puts prune-audit under dual control, which scheduled pruning would bypass; prune through sys/audit/prune instead",
+                profile.name
+            )));
+        }
+        if profile.audit_retention_days.max(self.audit.prune_keep_days) == 0 {
+            return Err(invalid(
+                "scheduled pruning needs prune_keep_days (or the profile's audit_retention_days) of at least 1".into(),
+            ));
+        }
+        if !(1..=86_400 * 7).contains(&self.audit.prune_check_secs) {
+            return Err(invalid(
+                "prune_check_secs must be between 1 and 604800".into(),
+            ));
+        }
+        let target = self
+            .residency
+            .check_destination(profile, "audit archive", Some(name))
+            .map_err(|v| invalid(v.to_string()))?
+            .cloned()
+            .ok_or_else(|| invalid("not a declared backup target".into()))?;
+        yaoshi_core::kms::audit_prune::archive_dir(&target).map_err(|e| invalid(e.to_string()))?;
+        Ok(Some(target))
     }
 }

@@ -47,10 +47,15 @@ pub struct PruneOutcome {
 impl Kms {
     /// What pruning records below `before_seq` (default: as many as the
     /// retention rule allows) would remove. Refuses, naming
-    /// `audit_retention_days`, records younger than the retention period.
-    pub async fn plan_audit_prune(&self, before_seq: Option<i64>) -> KmsResult<PrunePlan> {
+    /// `audit_retention_days`, records younger than the retention period
+    /// (the profile's, or `keep_days` when that is longer).
+    pub async fn plan_audit_prune(
+        &self,
+        before_seq: Option<i64>,
+        keep_days: u64,
+    ) -> KmsResult<PrunePlan> {
         let profile = self.profile();
-        let days = profile.audit_retention_days;
+        let days = profile.audit_retention_days.max(keep_days);
         // Without a retention period nothing is too young to go.
         let cutoff = match days {
             0 => i64::MAX,

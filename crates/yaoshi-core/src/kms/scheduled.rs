@@ -1,22 +1,29 @@
 //! Work that runs outside any request, on the one node that holds the
-//! scheduler lease: auto-rotation of the keys of every mount.
+//! scheduler lease: auto-rotation of the keys of every mount, and the
+//! retention of the audit log (archive, then prune, what is old enough).
 //!
-//! Each rotation is audited like a request: its record (principal
-//! `scheduler`, operation [`AUTO_ROTATE_OPERATION`]) commits in the same
-//! transaction as the new version, and a rotation that fails leaves a
-//! `failed` record instead. Two nodes racing on one key cannot both rotate
+//! Each run is audited like a request, as principal `scheduler`. A
+//! rotation's record (operation [`AUTO_ROTATE_OPERATION`]) commits in the
+//! same transaction as the new version, and a rotation that fails leaves a
+//! `failed` record instead; a prune (operation [`AUDIT_PRUNE_OPERATION`])
+//! is recorded after it, with what it removed or why it failed. Two nodes racing on one key cannot both rotate
 //! it: the key change is a compare-and-set on the key's generation.
 
 use super::Kms;
+use super::audit_prune::PruneOutcome;
 use super::new_id;
 use crate::audit::{AuditRecord, Outcome, RequestAudit};
-use crate::error::KmsResult;
+use crate::error::{KmsError, KmsResult};
+use crate::residency::BackupTarget;
 
 /// The principal named in the records of scheduled work.
 pub const SCHEDULER_PRINCIPAL: &str = "scheduler";
 
 /// The operation named in the record of a scheduled rotation.
 pub const AUTO_ROTATE_OPERATION: &str = "scheduler.auto_rotate";
+
+/// The operation named in the record of a scheduled audit prune.
+pub const AUDIT_PRUNE_OPERATION: &str = "scheduler.audit_prune";
 
 /// One key the scheduler tried to rotate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,16 +65,11 @@ impl Kms {
         name: &str,
     ) -> Result<i64, String> {
         let record = AuditRecord {
-            time_ms: super::now().saturating_mul(1000),
-            node: self.node_name().to_string(),
-            request_id: new_id().map_err(|e| e.to_string())?,
-            principal: Some(SCHEDULER_PRINCIPAL.to_string()),
-            operation: AUTO_ROTATE_OPERATION.to_string(),
-            method: "write".to_string(),
-            path: format!("{mount}keys/{name}/rotate"),
             mount: Some(mount.to_string()),
             key: Some(name.to_string()),
-            ..AuditRecord::default()
+            ..self
+                .scheduler_record(AUTO_ROTATE_OPERATION, format!("{mount}keys/{name}/rotate"))
+                .map_err(|e| e.to_string())?
         };
         let audit = RequestAudit::new(record);
         let outcome = audit.scope(self.rotate_key(namespace, name)).await;
@@ -93,5 +95,50 @@ impl Kms {
             (Ok(_), Err(e)) => Err(format!("rotated, but its audit record failed: {e}")),
             (Err(e), _) => Err(e.to_string()),
         }
+    }
+
+    /// The record of one piece of scheduled work.
+    fn scheduler_record(&self, operation: &str, path: String) -> KmsResult<AuditRecord> {
+        Ok(AuditRecord {
+            time_ms: super::now().saturating_mul(1000),
+            node: self.node_name().to_string(),
+            request_id: new_id()?,
+            principal: Some(SCHEDULER_PRINCIPAL.to_string()),
+            operation: operation.to_string(),
+            method: "write".to_string(),
+            path,
+            ..AuditRecord::default()
+        })
+    }
+
+    /// Audit retention: archives to `target` and prunes the stored records
+    /// older than `keep_days` (or the profile's `audit_retention_days`,
+    /// whichever is longer), up to a signed checkpoint, as
+    /// `sys/audit/prune` does. `Ok(None)` when nothing is old enough yet
+    /// (no record written); otherwise the outcome, with its audit record
+    /// written after it.
+    pub async fn scheduled_audit_prune(
+        &self,
+        target: &BackupTarget,
+        keep_days: u64,
+    ) -> KmsResult<Option<PruneOutcome>> {
+        let plan = match self.plan_audit_prune(None, keep_days).await {
+            Ok(plan) => plan,
+            Err(KmsError::InvalidRequest(_) | KmsError::ProfileViolation(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut record = self.scheduler_record(AUDIT_PRUNE_OPERATION, "sys/audit/prune".into())?;
+        record
+            .params
+            .insert("destination".into(), target.name.clone().into());
+        record.params.insert("from".into(), plan.from.into());
+        record.params.insert("to".into(), plan.to.into());
+        let outcome = self.prune_audit(plan, target).await;
+        if let Err(e) = &outcome {
+            record.outcome = Outcome::Failed;
+            record.error = Some(e.to_string());
+        }
+        self.record_audit(&record).await?;
+        outcome.map(Some)
     }
 }

@@ -159,7 +159,7 @@ pub async fn prune(state: &AppState, call: &Call) -> ApiResult<Reply> {
     let before_seq = params.int("before_seq")?;
     // Refuse what cannot be done before asking anyone to approve it.
     yaoshi_core::kms::audit_prune::archive_dir(&target)?;
-    let plan = kms.plan_audit_prune(before_seq).await?;
+    let plan = kms.plan_audit_prune(before_seq, 0).await?;
     if let Some(parked) = crate::dual_control::park_if_required(
         state,
         call,
