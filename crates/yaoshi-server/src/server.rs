@@ -166,6 +166,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         scheduler: scheduler.clone(),
         device_seal: device.clone(),
     });
+    let seal = device.as_ref().map_or("shamir", |d| d.kind());
     let (shutdown, receiver) = watch::channel(false);
     let rotation_check = i64::try_from(settings.ha.rotation_check_secs).unwrap_or(i64::MAX);
     let checkpointer = tokio::spawn(periodic_work(
@@ -176,7 +177,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         receiver.clone(),
     ));
     let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));
-    tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), "yaoshi listening");
+    tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), seal, "yaoshi listening");
     Ok(RunningServer {
         addr,
         scheme,
