@@ -17,6 +17,7 @@
 //! | [`wrapper`] | [`Pkcs11Wrapper`]: connect, find or create the key, wrap and unwrap |
 //! | [`blob`] | the wrapped-root-key format: `version ‖ iv ‖ ciphertext ‖ tag` |
 //! | [`error`] | [`Pkcs11Error`], the typed failures (never carrying secrets) |
+//! | `testing` | (feature `testing`) throwaway SoftHSM2 token directories for tests |
 //!
 //! GM/T 0018 SDF devices will get a sibling module here.
 #![forbid(unsafe_code)]
@@ -25,6 +26,8 @@ pub mod blob;
 pub mod config;
 pub mod error;
 mod module;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod wrapper;
 
 pub use config::{PIN_ENV_VAR, Pkcs11Config};

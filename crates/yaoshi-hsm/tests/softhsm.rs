@@ -15,57 +15,36 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::Ulong;
 use secrecy::SecretString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use yaoshi_core::seal::RootKeyWrapper;
 use yaoshi_hsm::blob::{IV_LEN, TAG_LEN};
-use yaoshi_hsm::{Pkcs11Config, Pkcs11Error, Pkcs11Wrapper};
+use yaoshi_hsm::{Pkcs11Config, Pkcs11Error, Pkcs11Wrapper, testing};
 
 /// Set in the child: the per-test directory holding `softhsm2.conf` and `tokens/`.
 const CHILD_DIR_VAR: &str = "YAOSHI_SOFTHSM_TEST_DIR";
-/// Set in the child (and optionally by the user): path of `libsofthsm2.so`.
-const MODULE_VAR: &str = "YAOSHI_SOFTHSM_MODULE";
 const USER_PIN: &str = "1234";
 const SO_PIN: &str = "5678";
 const KEY_LABEL: &str = "yaoshi-root-wrap";
-const MODULE_CANDIDATES: &[&str] = &[
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib64/pkcs11/libsofthsm2.so",
-    "/usr/local/lib/softhsm/libsofthsm2.so",
-    "/opt/homebrew/lib/softhsm/libsofthsm2.so",
-];
-const INSTALL_HINT: &str = "SoftHSM2 is required for the yaoshi-hsm tests: install it \
-     (Debian/Ubuntu: `apt-get install softhsm2`, Fedora: `dnf install softhsm`, \
-     macOS: `brew install softhsm`) or point YAOSHI_SOFTHSM_MODULE at libsofthsm2.so";
 
 /// A SoftHSM2 token directory, as seen from inside a child process.
 struct SoftHsm {
+    hsm: testing::SoftHsm,
     dir: PathBuf,
     module: PathBuf,
 }
 
 impl SoftHsm {
     fn conf(&self) -> PathBuf {
-        self.dir.join("softhsm2.conf")
+        self.hsm.conf()
     }
 
     /// Initialises a token (and its user PIN) with `softhsm2-util`.
     fn init_token(&self, label: &str) {
-        let out = Command::new("softhsm2-util")
-            .args(["--init-token", "--free", "--label", label])
-            .args(["--pin", USER_PIN, "--so-pin", SO_PIN])
-            .env("SOFTHSM2_CONF", self.conf())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run softhsm2-util: {e}. {INSTALL_HINT}"));
-        assert!(
-            out.status.success(),
-            "softhsm2-util --init-token {label} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.hsm
+            .init_token(label, USER_PIN, SO_PIN)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     fn config(&self, token: &str, pin: &str) -> Pkcs11Config {
@@ -104,62 +83,26 @@ fn finish_raw(pkcs11: Pkcs11, session: Session) {
     pkcs11.finalize().expect("C_Finalize");
 }
 
-fn find_module() -> PathBuf {
-    if let Some(path) = std::env::var_os(MODULE_VAR) {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "{MODULE_VAR}={} does not exist. {INSTALL_HINT}",
-            path.display()
-        );
-        return path;
-    }
-    MODULE_CANDIDATES
-        .iter()
-        .map(Path::new)
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| {
-            panic!("libsofthsm2.so not found in {MODULE_CANDIDATES:?}. {INSTALL_HINT}")
-        })
-        .to_owned()
-}
-
 /// Runs `body` in a child process with its own SoftHSM2 token directory.
 fn in_softhsm(test: &str, body: impl FnOnce(&SoftHsm)) {
     if let Some(dir) = std::env::var_os(CHILD_DIR_VAR) {
-        let module = std::env::var_os(MODULE_VAR).expect("parent sets the module path");
+        let module = std::env::var_os(testing::MODULE_VAR).expect("parent sets the module path");
+        let hsm = testing::SoftHsm::existing(dir, module);
         body(&SoftHsm {
-            dir: dir.into(),
-            module: module.into(),
+            dir: hsm.dir().to_owned(),
+            module: hsm.module().to_owned(),
+            hsm,
         });
         return;
     }
 
-    let module = find_module();
-    let util = Command::new("softhsm2-util").arg("--version").output();
-    assert!(
-        util.is_ok_and(|out| out.status.success()),
-        "softhsm2-util is not on PATH. {INSTALL_HINT}"
-    );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir(&tokens).expect("token dir");
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
-            tokens.display()
-        ),
-    )
-    .expect("write softhsm2.conf");
-
+    let hsm = testing::SoftHsm::create().unwrap_or_else(|e| panic!("{e}"));
     let exe = std::env::current_exe().expect("test binary path");
     let out = Command::new(exe)
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_DIR_VAR, dir.path())
-        .env(MODULE_VAR, &module)
-        .env("SOFTHSM2_CONF", &conf)
+        .env(CHILD_DIR_VAR, hsm.dir())
+        .env(testing::MODULE_VAR, hsm.module())
+        .envs(hsm.env())
         .env("YAOSHI_PKCS11_PIN", USER_PIN)
         .env("RUST_BACKTRACE", "1")
         .output()

@@ -36,6 +36,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// The scheduler lease, as this node sees it.
     pub scheduler: Arc<crate::scheduler::Scheduler>,
+    /// The device seal (`[seal.pkcs11]`); `None` for Shamir.
+    pub device_seal: Option<Arc<crate::device_seal::DeviceSeal>>,
 }
 
 /// The axum router: everything goes through [`handle`].

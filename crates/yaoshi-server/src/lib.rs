@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`settings`] | flags and TOML settings |
 //! | [`server`] | start-up, dev mode, shutdown |
+//! | [`device_seal`] | the PKCS#11 seal: unseal at start, init, auto-unseal |
 //! | [`listener`] | plain and TLS listeners |
 //! | [`app`] | request decoding, routing, envelope |
 //! | [`wire`] | Vault's parameters, replies and errors |
@@ -22,6 +23,7 @@
 pub mod app;
 pub mod audit_trail;
 pub mod auth_token;
+pub mod device_seal;
 pub mod dual_control;
 pub mod listener;
 pub mod metrics;
@@ -35,8 +37,8 @@ pub mod wire;
 
 pub use server::{RunningServer, run, start};
 pub use settings::{
-    AuditLogSettings, DevSettings, HaSettings, LogFormat, ServerSettings, SettingsError,
-    TlsSettings,
+    AuditLogSettings, DevSettings, HaSettings, LogFormat, SealSettings, ServerSettings,
+    SettingsError, TlsSettings,
 };
 
 /// Why the server stopped or could not start.
@@ -48,4 +50,7 @@ pub enum ServerError {
     /// Listener, TLS or storage start-up failed.
     #[error("{0}")]
     Startup(String),
+    /// The device seal could not unseal the node, or does not match the store.
+    #[error(transparent)]
+    Seal(#[from] device_seal::DeviceSealError),
 }

@@ -559,7 +559,7 @@ fn seal_status() -> Schema {
 
 fn init_request() -> Schema {
     object(
-        "Shamir initialisation. `pgp_keys`, `root_token_pgp_key` and `recovery_shares` are refused with 400; other unknown parameters are ignored without a warning.",
+        "Shamir initialisation (the share counts are ignored under a device seal). `pgp_keys`, `root_token_pgp_key` and `recovery_shares` are refused with 400; other unknown parameters are ignored without a warning.",
         vec![
             (
                 "secret_shares",
@@ -592,7 +592,7 @@ fn init_response() -> Schema {
     object(
         "The unseal key shares and the root token, shown once.",
         vec![
-            ("keys", strings("Shares, hex.")),
+            ("keys", strings("Shares, hex (empty under a device seal).")),
             ("keys_base64", strings("The same shares, standard base64.")),
             ("root_token", string("Token of the `root` principal.")),
         ],
@@ -1095,8 +1095,8 @@ fn init_path() -> PathItem {
                 public(operation(
                     "init",
                     "seal",
-                    "Initialise with Shamir shares",
-                    "Creates the root key split into `secret_shares` shares, the `root` principal and its token, and mounts `transit/`; the node stays sealed until unsealed with the shares. Bare JSON; the shares and root token are shown only here. Initialising twice is 400 `Vault is already initialized`. No token needed.",
+                    "Initialise with Shamir shares or the device seal",
+                    "Creates the root key split into `secret_shares` shares, the `root` principal and its token, and mounts `transit/`; the node stays sealed until unsealed with the shares. On a node configured with a device seal (`[seal.pkcs11]`) the root key is wrapped by the device instead (generating the wrapping key in the token if missing), `secret_shares` and `secret_threshold` are ignored, `keys` and `keys_base64` are empty (as in Vault with auto-unseal) and the node comes up unsealed. Bare JSON; the shares and root token are shown only here. Initialising twice is 400 `Vault is already initialized`. No token needed.",
                 )),
                 "InitRequest",
                 false,

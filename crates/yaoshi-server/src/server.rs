@@ -1,8 +1,10 @@
 //! Start-up and shutdown: opens storage, builds the `Kms`, brings a dev
-//! server up (init, unsealed, `transit/` mounted), binds the listener, and
-//! runs until Ctrl-C/SIGTERM or [`RunningServer::shutdown`].
+//! server up (init, unsealed, `transit/` mounted) or unseals with the
+//! device seal, binds the listener, and runs until Ctrl-C/SIGTERM or
+//! [`RunningServer::shutdown`].
 
 use crate::app::{AppState, router, uuid_v4};
+use crate::device_seal::{self, DeviceSeal};
 use crate::metrics::Metrics;
 use crate::scheduler::Scheduler;
 use crate::settings::{LogFormat, ServerSettings};
@@ -117,6 +119,13 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     kms.reconcile_profile()
         .await
         .map_err(|e| ServerError::Startup(e.to_string()))?;
+    let device = DeviceSeal::from_settings(&settings.seal).map(Arc::new);
+    match &device {
+        // Stops here when the HSM, token, PIN or key fails, or the store is
+        // sealed another way.
+        Some(device) => device.unseal_at_start(&kms).await?,
+        None => device_seal::refuse_device_store(&kms).await?,
+    }
     let mut root_token = None;
     if let Some(dev) = &settings.dev {
         let status = kms
@@ -155,7 +164,9 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         cluster_id: uuid_v4(),
         body_timeout: std::time::Duration::from_secs(settings.body_timeout_secs),
         scheduler: scheduler.clone(),
+        device_seal: device.clone(),
     });
+    let seal = device.as_ref().map_or("shamir", |d| d.kind());
     let (shutdown, receiver) = watch::channel(false);
     let rotation_check = i64::try_from(settings.ha.rotation_check_secs).unwrap_or(i64::MAX);
     let retention = settings
@@ -168,12 +179,13 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     let checkpointer = tokio::spawn(periodic_work(
         kms.clone(),
         scheduler,
+        device,
         rotation_check,
         retention,
         receiver.clone(),
     ));
     let task = tokio::spawn(listener::serve(tcp, router(state), tls, receiver));
-    tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), "yaoshi listening");
+    tracing::info!(%addr, scheme, storage = storage_type, dev = settings.dev.is_some(), seal, "yaoshi listening");
     Ok(RunningServer {
         addr,
         scheme,
@@ -185,7 +197,9 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
     })
 }
 
-/// Once a second until shutdown: takes or renews the scheduler lease (only
+/// Once a second until shutdown: with a device seal, unseals a sealed node
+/// whose store another node initialised (one attempt per tick, each
+/// distinct failure logged once); takes or renews the scheduler lease (only
 /// while unsealed) and,
 /// on the lease holder only, signs an audit checkpoint when the cadence
 /// says one is due and runs auto-rotation every `rotation_check`; on every
@@ -194,6 +208,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
 async fn periodic_work(
     kms: Arc<Kms>,
     scheduler: Arc<Scheduler>,
+    device: Option<Arc<DeviceSeal>>,
     rotation_check: i64,
     retention: Option<Retention>,
     mut shutdown: watch::Receiver<bool>,
@@ -202,9 +217,13 @@ async fn periodic_work(
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_rotation_pass: Option<i64> = None;
+    let mut last_unseal_error: Option<String> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                if let Some(device) = &device {
+                    auto_unseal(device, &kms, &mut last_unseal_error).await;
+                }
                 let now = unix_now();
                 let leads = if kms.is_sealed() {
                     scheduler.stand_down(now).await;
@@ -270,6 +289,22 @@ async fn prune_audit(kms: &Kms, retention: &Retention) {
         ),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "scheduled audit pruning failed"),
+    }
+}
+
+/// One auto-unseal attempt; a failure is logged when it differs from the
+/// previous one, so a lasting problem is one log line, not one a second.
+async fn auto_unseal(device: &DeviceSeal, kms: &Kms, last_error: &mut Option<String>) {
+    match device.try_auto_unseal(kms).await {
+        Ok(true) => *last_error = None,
+        Ok(false) => {}
+        Err(e) => {
+            let message = e.to_string();
+            if last_error.as_deref() != Some(message.as_str()) {
+                tracing::error!(error = %message, "auto-unseal failed; retrying every second");
+                *last_error = Some(message);
+            }
+        }
     }
 }
 

@@ -132,8 +132,23 @@ impl Default for HaSettings {
     }
 }
 
+/// How the root key is sealed (`[seal]` in the settings file): Shamir
+/// shares held by operators unless a device is configured.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealSettings {
+    /// `[seal.pkcs11]`: the root key wrapped by an AES key in a PKCS#11
+    /// token (`module_path`, `token_label`, `key_label`, optional `pin`;
+    /// `YAOSHI_PKCS11_PIN` wins over `pin`). The node unseals itself at
+    /// start, and `PUT sys/init` initialises with the device.
+    #[serde(default)]
+    pub pkcs11: Option<yaoshi_hsm::Pkcs11Config>,
+}
+
 /// Everything a server needs to start.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+///
+/// Not comparable: the seal settings may hold a PIN.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to listen on.
@@ -170,6 +185,9 @@ pub struct ServerSettings {
     /// The scheduler lease (`[ha]`).
     #[serde(default)]
     pub ha: HaSettings,
+    /// The root key's seal (`[seal]`; Shamir when empty).
+    #[serde(default)]
+    pub seal: SealSettings,
 }
 
 fn default_body_timeout() -> u64 {
@@ -196,6 +214,7 @@ impl Default for ServerSettings {
             profile: None,
             residency: yaoshi_core::residency::Residency::default(),
             ha: HaSettings::default(),
+            seal: SealSettings::default(),
         }
     }
 }
@@ -284,6 +303,13 @@ impl ServerSettings {
         if !(1..=86_400).contains(&self.ha.rotation_check_secs) {
             return Err(SettingsError::Invalid(
                 "ha rotation_check_secs must be between 1 and 86400".into(),
+            ));
+        }
+        if self.dev.is_some() && self.seal.pkcs11.is_some() {
+            return Err(SettingsError::Invalid(
+                "dev mode keeps the root key in memory and cannot use a device seal: \
+                 remove [seal.pkcs11] or dev mode"
+                    .into(),
             ));
         }
         let profile = self.load_profile()?;

@@ -127,7 +127,9 @@ Modes:
   yaoshi server --config FILE
 
 --config FILE takes every setting from the TOML file (keys: listen, storage, log_format, profile,
-[tls] cert/key/client_ca, [dev] root_token); giving any other server flag together with
+[tls] cert/key/client_ca, [dev] root_token, [audit], [ha], [residency], and
+[seal.pkcs11] module_path/token_label/key_label/pin for a PKCS#11 seal that unseals the node at
+start; $YAOSHI_PKCS11_PIN overrides `pin`); giving any other server flag together with
 --config is an error, so what runs is exactly what the file says.";
 
 /// `yaoshi server` options.

@@ -4,19 +4,22 @@
 use crate::app::{AppState, authenticate};
 use crate::scheduler::Role;
 use crate::wire::params::decode_base64;
-use crate::wire::{ApiError, ApiResult, Call, Op, Reply, unix_now};
+use crate::wire::{ApiError, ApiResult, Call, Op, Params, Reply, unix_now};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
+use yaoshi_core::KmsError;
 use yaoshi_core::auth::Action;
 use yaoshi_core::kms::{InitRequest, InitSeal, SealStatus};
 
 /// The version string reported by health and seal status.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// `GET sys/init` (status) and `PUT sys/init` (initialise with Shamir).
+/// `GET sys/init` (status) and `PUT sys/init` (initialise with Shamir, or
+/// with the node's device seal: then `keys` and `keys_base64` are empty, as
+/// in Vault with auto-unseal, and the node comes up unsealed).
 pub async fn init(state: &AppState, call: &Call) -> ApiResult<Reply> {
     match call.op {
         Op::Read => {
@@ -35,21 +38,30 @@ pub async fn init(state: &AppState, call: &Call) -> ApiResult<Reply> {
                     )));
                 }
             }
-            let shares = p.int("secret_shares")?.unwrap_or(5);
-            let threshold = p.int("secret_threshold")?.unwrap_or(3);
-            let in_range = |n: i64| (1..=255).contains(&n);
-            if !in_range(shares) || !in_range(threshold) || threshold > shares {
-                return Err(ApiError::bad_request(
-                    "secret_shares must be 1 to 255 and secret_threshold 1 to secret_shares",
-                ));
-            }
+            // Held until init is done (the periodic auto-unseal waits).
+            let _initialising = match &state.device_seal {
+                Some(device) => Some(device.begin_init().await),
+                None => None,
+            };
+            let seal = match &state.device_seal {
+                // Vault ignores the share counts under auto-unseal too.
+                Some(device) => {
+                    // Checked before the device may generate a key.
+                    if state.kms.seal_status().await?.initialized {
+                        return Err(KmsError::AlreadyInitialized.into());
+                    }
+                    let wrapper = device
+                        .wrapper_for_init()
+                        .await
+                        .map_err(|e| ApiError::new(500, e.to_string()))?;
+                    InitSeal::Device(wrapper)
+                }
+                None => shamir_seal(p)?,
+            };
             let result = state
                 .kms
                 .init(InitRequest {
-                    seal: InitSeal::Shamir {
-                        shares: shares as u8,
-                        threshold: threshold as u8,
-                    },
+                    seal,
                     root_token: None,
                 })
                 .await?;
@@ -76,6 +88,22 @@ pub async fn init(state: &AppState, call: &Call) -> ApiResult<Reply> {
     }
 }
 
+/// The Shamir seal `secret_shares` and `secret_threshold` ask for.
+fn shamir_seal(p: &Params) -> ApiResult<InitSeal> {
+    let shares = p.int("secret_shares")?.unwrap_or(5);
+    let threshold = p.int("secret_threshold")?.unwrap_or(3);
+    let in_range = |n: i64| (1..=255).contains(&n);
+    if !in_range(shares) || !in_range(threshold) || threshold > shares {
+        return Err(ApiError::bad_request(
+            "secret_shares must be 1 to 255 and secret_threshold 1 to secret_shares",
+        ));
+    }
+    Ok(InitSeal::Shamir {
+        shares: shares as u8,
+        threshold: threshold as u8,
+    })
+}
+
 /// `PUT sys/unseal`: one share (hex or base64), or `reset`.
 pub async fn unseal(state: &AppState, call: &Call) -> ApiResult<Reply> {
     if call.op != Op::Write {
@@ -99,13 +127,18 @@ pub async fn unseal(state: &AppState, call: &Call) -> ApiResult<Reply> {
     Ok(Reply::raw(StatusCode::OK, status_json(state, &status)))
 }
 
-/// `PUT sys/seal` (sys-admin).
+/// `PUT sys/seal` (sys-admin). A device-sealed node then stays sealed until
+/// its process restarts (it does not unseal itself again; shares do not
+/// apply to it).
 pub async fn seal(state: &AppState, call: &Call) -> ApiResult<Reply> {
     if call.op != Op::Write {
         return Err(ApiError::unsupported_operation());
     }
     let who = authenticate(state, call).await?;
     who.principal.authorize(&Action::Seal)?;
+    if let Some(device) = &state.device_seal {
+        device.sealed_by_operator();
+    }
     state.kms.seal();
     Ok(Reply::empty())
 }
@@ -121,7 +154,11 @@ pub async fn seal_status(state: &AppState, call: &Call) -> ApiResult<Reply> {
 
 fn status_json(state: &AppState, s: &SealStatus) -> Value {
     let mut body = json!({
-        "type": s.seal_type.clone().unwrap_or_else(|| "shamir".into()),
+        // Before init: the seal this node would initialise with.
+        "type": s.seal_type.clone().unwrap_or_else(|| {
+            let kind = state.device_seal.as_ref().map(|d| d.kind());
+            kind.unwrap_or("shamir").into()
+        }),
         "initialized": s.initialized,
         "sealed": s.sealed,
         "t": s.threshold,

@@ -148,10 +148,18 @@ fn init(ctx: &Ctx, shares: u32, threshold: u32) -> Result<u8, CliError> {
     }
     let root = super::required_str(&data, "root_token")?;
     text.push_str(&format!("\nInitial Root Token: {root}\n\n"));
-    text.push_str(&format!(
-        "The server is initialised with {shares} key shares and a threshold of {threshold}.\n\
-         Store the unseal keys apart from each other; {threshold} of them unseal the server.\n"
-    ));
+    if keys.is_empty() {
+        // A device seal (Vault's auto-unseal): no shares exist.
+        text.push_str(
+            "The server is initialised with its device seal and unsealed itself; there are no\n\
+             unseal keys. It unseals itself again at every start.\n",
+        );
+    } else {
+        text.push_str(&format!(
+            "The server is initialised with {shares} key shares and a threshold of {threshold}.\n\
+             Store the unseal keys apart from each other; {threshold} of them unseal the server.\n"
+        ));
+    }
     output::write_stdout(text.as_bytes())?;
     Ok(EXIT_OK)
 }

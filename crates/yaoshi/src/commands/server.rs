@@ -234,6 +234,19 @@ mod tests {
         .unwrap();
         let s = parse(&["yaoshi", "server", "--config", path.to_str().unwrap()]).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:18300");
+        let pkcs11 = "[seal.pkcs11]\nmodule_path = \"/usr/lib/softhsm/libsofthsm2.so\"\n\
+                      token_label = \"yaoshi\"\nkey_label = \"root-wrap\"\n";
+        std::fs::write(&path, format!("storage = \"sqlite::memory:\"\n{pkcs11}")).unwrap();
+        let s = parse(&["yaoshi", "server", "--config", path.to_str().unwrap()]).unwrap();
+        let seal = s.seal.pkcs11.expect("[seal.pkcs11] read");
+        assert_eq!(
+            (seal.token_label.as_str(), seal.key_label.as_str()),
+            ("yaoshi", "root-wrap")
+        );
+        // Dev mode keeps the root key in memory: no device seal with it.
+        std::fs::write(&path, format!("[dev]\n{pkcs11}")).unwrap();
+        let e = parse(&["yaoshi", "server", "--config", path.to_str().unwrap()]).unwrap_err();
+        assert!(e.to_string().contains("device seal"), "{e}");
         let missing = dir.join("missing.toml");
         assert!(parse(&["yaoshi", "server", "--config", missing.to_str().unwrap()]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -18,7 +18,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -203,6 +203,38 @@ impl Server {
             .args(["--storage", storage])
             .args(extra_args);
         Self::spawn_until(cmd, "yaoshi", port, String::new(), READY_ANY_STATE)
+    }
+
+    /// `yaoshi server --config FILE` with extra environment variables; the
+    /// file must listen on `127.0.0.1:<port>`. Answers while uninitialised
+    /// or sealed.
+    pub fn start_yaoshi_config(config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
+        cmd.arg("server")
+            .arg("--config")
+            .arg(config)
+            .envs(env.iter().copied());
+        Self::spawn_until(cmd, "yaoshi", port, String::new(), READY_ANY_STATE)
+    }
+
+    /// Stops the server with SIGTERM (a graceful shutdown; SIGKILL after
+    /// `STARTUP_LIMIT`) and returns everything it printed.
+    pub fn stop(mut self) -> String {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let started = Instant::now();
+            while child.try_wait().ok().flatten().is_none() {
+                if started.elapsed() > STARTUP_LIMIT {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        self.log()
     }
 
     fn spawn(cmd: Command, flavor: &'static str, port: u16, token: String) -> Server {
