@@ -1,13 +1,10 @@
 //! `yaoshi bench audit`: what the fail-closed audit log costs. Runs an
 //! in-process server on a fresh SQLite file (WAL, `synchronous=FULL`) on
 //! loopback, `concurrency` clients encrypting 64-byte messages for the given
-//! time, once with group commit and once with one audit transaction per
-//! request, and reports both side by side.
+//! time (the `bench_load` driver), once with group commit and once with one
+//! audit transaction per request, and reports both side by side.
 
 use serde_json::json;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 use yaoshi_server::{DevSettings, ServerSettings};
 
 /// Token of the benchmark's dev servers.
@@ -71,41 +68,16 @@ async fn run_mode(
         return Err(format!("creating the key failed: {}", create.status()));
     }
     let before = server.kms.audit_health();
-    let done = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (http, base, done, errors) = (http.clone(), base.clone(), done.clone(), errors.clone());
-        tasks.push(tokio::spawn(async move {
-            let body = json!({"plaintext": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="});
-            while Instant::now() < deadline {
-                let answer = http
-                    .post(format!("{base}/v1/transit/encrypt/bench"))
-                    .header("X-Vault-Token", TOKEN)
-                    .json(&body)
-                    .send()
-                    .await;
-                match answer {
-                    Ok(r) if r.status().is_success() => done.fetch_add(1, Ordering::Relaxed),
-                    _ => errors.fetch_add(1, Ordering::Relaxed),
-                };
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.map_err(|e| e.to_string())?;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let load =
+        crate::bench_load::encrypt_load(&[base], TOKEN, "bench", seconds, concurrency).await?;
     let after = server.kms.audit_health();
     server.shutdown().await.map_err(|e| e.to_string())?;
     Ok(AuditRun {
         mode,
-        encrypts_per_sec: done.load(Ordering::Relaxed) as f64 / elapsed,
+        encrypts_per_sec: load.per_sec(),
         records: after.records - before.records,
         commits: after.commits - before.commits,
-        errors: errors.load(Ordering::Relaxed),
+        errors: load.errors,
     })
 }
 

@@ -701,6 +701,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
+    /// Encrypt throughput over HTTP with 1, 2 and 3 in-process nodes on one
+    /// PostgreSQL database (a scratch database is created on the server and
+    /// dropped afterwards).
+    Nodes {
+        /// A database URL on the PostgreSQL server to use (one host; the
+        /// user must be allowed to create databases; PostgreSQL 13+).
+        #[arg(long, value_name = "URL")]
+        postgres: String,
+        /// Seconds to run each node count (0.1 to 120).
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Concurrent clients, spread evenly over the nodes (3 to 512).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! The `yaoshi` command: the server (`yaoshi server`), operator, key,
 //! cryptographic and principal commands speaking the Vault/OpenBao-style HTTP
-//! API, and `yaoshi bench crypto`.
+//! API, and the `yaoshi bench` measurements.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod bench_audit;
+mod bench_load;
+mod bench_nodes;
 mod cli;
 mod client;
 mod commands;
@@ -17,7 +19,7 @@ use error::{CliError, EXIT_OK};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// `yaoshi bench crypto` and `yaoshi bench audit`.
+/// `yaoshi bench crypto`, `audit` and `nodes`.
 fn bench_command(what: cli::BenchCommand, json: bool) -> Result<u8, CliError> {
     match what {
         cli::BenchCommand::Crypto { seconds } => {
@@ -43,9 +45,7 @@ fn bench_command(what: cli::BenchCommand, json: bool) -> Result<u8, CliError> {
                     "--seconds must be 0.1 to 120 and --concurrency 1 to 512".into(),
                 ));
             }
-            let runtime = tokio::runtime::Runtime::new()
-                .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
-            let runs = runtime
+            let runs = runtime()?
                 .block_on(bench_audit::run(seconds, concurrency))
                 .map_err(|e| CliError::Other(format!("benchmark failed: {e}")))?;
             if json {
@@ -54,8 +54,33 @@ fn bench_command(what: cli::BenchCommand, json: bool) -> Result<u8, CliError> {
                 output::write_stdout(bench_audit::to_table(&runs, concurrency).as_bytes())?;
             }
         }
+        cli::BenchCommand::Nodes {
+            postgres,
+            seconds,
+            concurrency,
+        } => {
+            if !(0.1..=120.0).contains(&seconds) || !(3..=512).contains(&concurrency) {
+                return Err(CliError::Usage(
+                    "--seconds must be 0.1 to 120 and --concurrency 3 to 512".into(),
+                ));
+            }
+            let runs = runtime()?
+                .block_on(bench_nodes::run(&postgres, seconds, concurrency))
+                .map_err(|e| CliError::Other(format!("benchmark failed: {e}")))?;
+            if json {
+                output::line(&bench_nodes::to_json(&runs, seconds, concurrency).to_string())?;
+            } else {
+                output::write_stdout(bench_nodes::to_table(&runs, concurrency).as_bytes())?;
+            }
+        }
     }
     Ok(EXIT_OK)
+}
+
+/// The multi-threaded runtime the in-process benchmarks run on.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))
 }
 
 fn main() -> ExitCode {

@@ -66,7 +66,7 @@ impl Setup {
     fn start(&self, name: &str) -> Server {
         let port = free_port();
         let config = self.config(name, port, &self.storage, KEY_LABEL);
-        Server::start_yaoshi_config(&config, port, &self.env(&self.conf(), PIN))
+        Server::start_yaoshi_config_file(&config, port, &self.env(&self.conf(), PIN))
     }
 
     /// `yaoshi server --config FILE` that is expected to stop by itself:

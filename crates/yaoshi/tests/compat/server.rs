@@ -208,7 +208,7 @@ impl Server {
     /// `yaoshi server --config FILE` with extra environment variables; the
     /// file must listen on `127.0.0.1:<port>`. Answers while uninitialised
     /// or sealed.
-    pub fn start_yaoshi_config(config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+    pub fn start_yaoshi_config_file(config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
         cmd.arg("server")
             .arg("--config")
@@ -235,6 +235,27 @@ impl Server {
             }
         }
         self.log()
+    }
+
+    /// A yaoshi server that takes every setting from a TOML file written
+    /// into `dir`: `listen = "127.0.0.1:<free port>"` followed by
+    /// `settings` (top-level keys first, then tables such as `[ha]`). Like
+    /// the stored server, it answers while uninitialised or sealed.
+    pub fn start_yaoshi_config(settings: &str, dir: &std::path::Path) -> Server {
+        let port = free_port();
+        let file = dir.join(format!("yaoshi-{port}.toml"));
+        std::fs::write(&file, format!("listen = \"127.0.0.1:{port}\"\n{settings}"))
+            .expect("write the settings file");
+        Self::start_yaoshi_config_file(&file, port, &[])
+    }
+
+    /// Kills the server process at once (SIGKILL on Unix: no shutdown
+    /// work runs) and reaps it; the log stays readable.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().expect("kill the server process");
+            c.wait().expect("reap the server process");
+        }
     }
 
     fn spawn(cmd: Command, flavor: &'static str, port: u16, token: String) -> Server {
