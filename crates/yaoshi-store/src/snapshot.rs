@@ -8,7 +8,8 @@ use yaoshi_core::store::{EntryRecord, StoreError, StoreResult, StoreSnapshot};
 use crate::backend::Backend;
 use crate::error::db;
 use crate::sql::{
-    KEY_COLUMNS, audit_from, checkpoint_from, col, key_from, namespace_from, version_from,
+    KEY_COLUMNS, audit_from, checkpoint_from, col, insert_audit_row, insert_key, insert_version,
+    key_from, namespace_from, version_from,
 };
 
 /// Reads every row in one read-only transaction.
@@ -161,47 +162,13 @@ async fn restore_in(conn: &mut AnyConnection, s: &StoreSnapshot, claim: &str) ->
             .map_err(db)?;
     }
     for k in &s.keys {
-        sqlx::query(&format!(
-            "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
-        .bind(&k.id)
-        .bind(&k.namespace)
-        .bind(&k.name)
-        .bind(&k.state)
-        .bind(k.generation)
-        .bind(k.metadata.as_slice())
-        .bind(k.created_at)
-        .bind(k.updated_at)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+        insert_key(conn, k).await.map_err(db)?;
     }
     for v in &s.versions {
-        sqlx::query(
-            "INSERT INTO key_versions (key_id, version, sealed_material, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&v.key_id)
-        .bind(v.version)
-        .bind(v.sealed_material.as_deref())
-        .bind(v.created_at)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+        insert_version(conn, v).await.map_err(db)?;
     }
     for r in &s.audit_records {
-        sqlx::query(
-            "INSERT INTO audit_records (seq, time, prev_hash, hash, body) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(r.seq)
-        .bind(r.time)
-        .bind(r.prev_hash.as_slice())
-        .bind(r.hash.as_slice())
-        .bind(r.body.as_slice())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+        insert_audit_row(conn, r).await.map_err(db)?;
     }
     for c in &s.checkpoints {
         sqlx::query(

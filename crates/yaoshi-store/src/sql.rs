@@ -225,27 +225,67 @@ pub(crate) fn version_from(row: &AnyRow) -> StoreResult<VersionRecord> {
     })
 }
 
+/// Inserts a key row.
+pub(crate) async fn insert_key(conn: &mut AnyConnection, k: &KeyRecord) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&k.id)
+    .bind(&k.namespace)
+    .bind(&k.name)
+    .bind(&k.state)
+    .bind(k.generation)
+    .bind(k.metadata.as_slice())
+    .bind(k.created_at)
+    .bind(k.updated_at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// Inserts a key version row.
+pub(crate) async fn insert_version(
+    conn: &mut AnyConnection,
+    v: &VersionRecord,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO key_versions (key_id, version, sealed_material, created_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&v.key_id)
+    .bind(v.version)
+    .bind(v.sealed_material.as_deref())
+    .bind(v.created_at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// Inserts an audit record row as given (its chain fields already set).
+pub(crate) async fn insert_audit_row(conn: &mut AnyConnection, r: &AuditRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_records (seq, time, prev_hash, hash, body) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(r.seq)
+    .bind(r.time)
+    .bind(r.prev_hash.as_slice())
+    .bind(r.hash.as_slice())
+    .bind(r.body.as_slice())
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
 /// The statements of [`Store::apply`], run inside its transaction.
 async fn apply_in(conn: &mut AnyConnection, change: &KeyChange) -> StoreResult<()> {
     let k = &change.key;
     // The key row first: the transaction's first statement is a write.
     match change.expected_generation {
         None => {
-            sqlx::query(
-                "INSERT INTO keys (id, namespace, name, state, generation, metadata, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&k.id)
-            .bind(&k.namespace)
-            .bind(&k.name)
-            .bind(&k.state)
-            .bind(k.generation)
-            .bind(k.metadata.as_slice())
-            .bind(k.created_at)
-            .bind(k.updated_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(unique_as(StoreError::AlreadyExists))?;
+            insert_key(conn, k)
+                .await
+                .map_err(unique_as(StoreError::AlreadyExists))?;
         }
         Some(expected) => {
             let done = sqlx::query(
@@ -272,17 +312,9 @@ async fn apply_in(conn: &mut AnyConnection, change: &KeyChange) -> StoreResult<(
         }
     }
     for v in &change.put_versions {
-        sqlx::query(
-            "INSERT INTO key_versions (key_id, version, sealed_material, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&v.key_id)
-        .bind(v.version)
-        .bind(v.sealed_material.as_deref())
-        .bind(v.created_at)
-        .execute(&mut *conn)
-        .await
-        .map_err(unique_as(StoreError::Conflict))?;
+        insert_version(conn, v)
+            .await
+            .map_err(unique_as(StoreError::Conflict))?;
     }
     if let Some(below) = change.delete_versions_below {
         sqlx::query("DELETE FROM key_versions WHERE key_id = $1 AND version < $2")
@@ -331,25 +363,17 @@ async fn append_in(
         let position = u64::try_from(seq)
             .map_err(|_| StoreError::Corrupt("audit sequence number is negative".into()))?;
         let hash = entry_hash(algorithm, position, &prev, &r.body);
-        sqlx::query(
-            "INSERT INTO audit_records (seq, time, prev_hash, hash, body) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(seq)
-        .bind(r.time)
-        .bind(prev.as_slice())
-        .bind(hash.as_slice())
-        .bind(r.body.as_slice())
-        .execute(&mut *conn)
-        .await
-        .map_err(unique_as(StoreError::Conflict))?;
-        rows.push(AuditRow {
+        let row = AuditRow {
             seq,
             time: r.time,
             prev_hash: prev.to_vec(),
             hash: hash.to_vec(),
             body: r.body.clone(),
-        });
+        };
+        insert_audit_row(conn, &row)
+            .await
+            .map_err(unique_as(StoreError::Conflict))?;
+        rows.push(row);
         prev = hash;
     }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")

@@ -7,20 +7,10 @@ mod server;
 
 use serde_json::Value;
 use server::Server;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 fn yaoshi(server: &Server, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yaoshi"));
-    for var in server::CLI_ENV_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env("YAOSHI_ADDR", &server.addr)
-        .args(args)
-        .stdin(Stdio::null());
-    if let Some(t) = token {
-        cmd.env("YAOSHI_TOKEN", t);
-    }
-    cmd.output().expect("yaoshi runs")
+    server::yaoshi_cli(&server.addr, token.unwrap_or(""), args)
 }
 
 fn json(out: &Output) -> Value {
