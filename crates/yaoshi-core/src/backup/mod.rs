@@ -221,3 +221,154 @@ impl BackupFile {
         Ok(snapshot)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::SignatureAlgorithm;
+    use crate::seal::SealType;
+    use crate::store::{EntryRecord, KeyRecord};
+    use yaoshi_crypto::{SecretBytes, random};
+
+    fn root() -> BarrierKey {
+        BarrierKey::new(&SecretBytes::from_slice(&random::array::<32>().unwrap())).unwrap()
+    }
+
+    fn snapshot() -> StoreSnapshot {
+        StoreSnapshot {
+            entries: vec![EntryRecord {
+                name: "core/seal-config".into(),
+                value: b"{}".to_vec(),
+            }],
+            keys: vec![KeyRecord {
+                id: "k1".into(),
+                namespace: "transit".into(),
+                name: "orders".into(),
+                state: "active".into(),
+                generation: 1,
+                metadata: b"{}".to_vec(),
+                created_at: 1,
+                updated_at: 1,
+            }],
+            audit_last_seq: 7,
+            ..StoreSnapshot::default()
+        }
+    }
+
+    fn header(
+        barrier: BarrierAlgorithm,
+        signer: &AuditSigningKey,
+        s: &StoreSnapshot,
+    ) -> BackupHeader {
+        BackupHeader {
+            format: FORMAT.into(),
+            backup_id: "00ff".into(),
+            created_at: 1_700_000_000,
+            node: "node-a".into(),
+            destination: Some("nas-sh".into()),
+            profile: "gb39786-l3".into(),
+            seal: SealConfig {
+                seal_type: SealType::Shamir,
+                shares: 5,
+                threshold: 3,
+                barrier,
+                root_check: "check".into(),
+                device_kind: None,
+                wrapped_root_key: None,
+                created_at: 1,
+            },
+            signature_algorithm: signer.algorithm().name().into(),
+            public_key_pem: signer.public_key().to_pem().unwrap(),
+            contents: BackupContents::of(s),
+        }
+    }
+
+    /// Replaces line `index` of a file's text by `edit(line)`.
+    fn edited(bytes: &[u8], index: usize, edit: impl Fn(&str) -> String) -> Vec<u8> {
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| if i == index { edit(l) } else { l.to_string() })
+            .collect();
+        (lines.join("\n") + "\n").into_bytes()
+    }
+
+    #[test]
+    fn seals_signs_opens_and_refuses_what_was_changed() {
+        for (barrier, signature) in [
+            (BarrierAlgorithm::Sm4Gcm, SignatureAlgorithm::Sm2),
+            (BarrierAlgorithm::Aes256Gcm, SignatureAlgorithm::EcdsaP256),
+        ] {
+            let (key, signer) = (root(), AuditSigningKey::generate(signature).unwrap());
+            let s = snapshot();
+            let file =
+                BackupFile::seal(header(barrier, &signer, &s), &s, &key, barrier, &signer).unwrap();
+            let bytes = file.to_bytes();
+            let parsed = BackupFile::parse(&bytes).unwrap();
+            assert_eq!(parsed.header, file.header);
+            parsed.verify_own_signature().unwrap();
+            parsed.verify_signature(&signer.public_key()).unwrap();
+            assert_eq!(parsed.open(&key).unwrap(), s, "{barrier:?}");
+            // The payload is a barrier blob of the seal's algorithm.
+            assert_eq!(
+                parsed.payload[1],
+                if barrier == BarrierAlgorithm::Sm4Gcm {
+                    2
+                } else {
+                    1
+                }
+            );
+            // Another deployment's root key or audit key.
+            assert!(parsed.open(&root()).is_err());
+            let stranger = AuditSigningKey::generate(signature).unwrap();
+            assert!(parsed.verify_signature(&stranger.public_key()).is_err());
+            // An edited header (another threshold): the signature and the
+            // payload's associated data both catch it.
+            let header_edit = edited(&bytes, 0, |l| {
+                l.replace("\"threshold\":3", "\"threshold\":1")
+            });
+            let tampered = BackupFile::parse(&header_edit).unwrap();
+            assert_eq!(tampered.header.seal.threshold, 1);
+            assert!(tampered.verify_own_signature().is_err());
+            assert!(tampered.open(&key).is_err());
+            // One payload digit changed.
+            let payload_edit = edited(&bytes, 1, |l| {
+                let mut l = l.to_string();
+                let i = l.len() / 2;
+                let c = if &l[i..=i] == "A" { "B" } else { "A" };
+                l.replace_range(i..=i, c);
+                l
+            });
+            let tampered = BackupFile::parse(&payload_edit).unwrap();
+            assert!(tampered.verify_own_signature().is_err());
+            assert!(tampered.open(&key).is_err());
+        }
+    }
+
+    #[test]
+    fn malformed_files_are_refused_with_a_reason() {
+        for (bytes, reason) in [
+            (&b"just one line\n"[..], "three lines"),
+            (&b"{}\nAAAA\nAAAA\n"[..], "header"),
+            (&b"\xff\xfe\n\n\n"[..], "UTF-8"),
+        ] {
+            let e = BackupFile::parse(bytes).unwrap_err().to_string();
+            assert!(e.contains(reason), "{e}");
+        }
+        let signer = AuditSigningKey::generate(SignatureAlgorithm::EcdsaP256).unwrap();
+        let s = snapshot();
+        let mut h = header(BarrierAlgorithm::Aes256Gcm, &signer, &s);
+        h.format = "yaoshi-backup-v9".into();
+        let file = BackupFile::seal(h, &s, &root(), BarrierAlgorithm::Aes256Gcm, &signer).unwrap();
+        let e = BackupFile::parse(&file.to_bytes()).unwrap_err().to_string();
+        assert!(e.contains("yaoshi-backup-v9"), "{e}");
+        // Counts in the header that do not match the payload.
+        let key = root();
+        let mut h = header(BarrierAlgorithm::Aes256Gcm, &signer, &s);
+        h.contents.keys = 2;
+        let file = BackupFile::seal(h, &s, &key, BarrierAlgorithm::Aes256Gcm, &signer).unwrap();
+        let e = file.open(&key).unwrap_err().to_string();
+        assert!(e.contains("counts"), "{e}");
+    }
+}
