@@ -279,3 +279,61 @@ fn pkcs11_start_failures_name_the_problem_and_never_the_pin() {
 
     assert_no_pin(&logs);
 }
+
+#[test]
+fn a_device_sealed_backup_restores_into_a_fresh_store_and_unseals_itself() {
+    let setup = Setup::new();
+    let srv = setup.start("node.toml");
+    let root = init(&srv);
+    stdout(&yaoshi(
+        &srv,
+        Some(&root),
+        &["key", "create", "kept", "--type", "sm4-gcm96"],
+    ));
+    let ct = stdout(&yaoshi(
+        &srv,
+        Some(&root),
+        &["encrypt", "kept", "from the backup"],
+    ));
+    let ct = ct.trim().to_string();
+    let file = setup.dir.path().join("hsm.backup");
+    let file = file.to_str().unwrap();
+    stdout(&yaoshi(
+        &srv,
+        Some(&root),
+        &["operator", "backup", "--out", file],
+    ));
+    let mut logs = srv.stop();
+
+    // A node with the same HSM on a fresh store: the restore is staged, and
+    // the node unseals itself with the device, which applies it.
+    let fresh = format!(
+        "sqlite://{}",
+        setup.dir.path().join("restored.db").display()
+    );
+    let port = free_port();
+    let config = setup.config("restored.toml", port, &fresh, KEY_LABEL);
+    let conf = setup.conf();
+    let restored = Server::start_yaoshi_config_file(&config, port, &setup.env(&conf, PIN));
+    assert_eq!(seal_status(&restored)["initialized"], Value::Bool(false));
+    stdout(&yaoshi(&restored, None, &["operator", "restore", file]));
+    let started = Instant::now();
+    while seal_status(&restored)["sealed"] != Value::Bool(false) {
+        assert!(
+            started.elapsed() < UNSEAL_LIMIT,
+            "the restored node did not unseal itself:\n{}",
+            restored.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_unsealed_by_device(&restored);
+    let pt = yaoshi(&restored, Some(&root), &["decrypt", "kept", &ct]);
+    assert_eq!(stdout(&pt), "from the backup");
+    stdout(&yaoshi(
+        &restored,
+        Some(&root),
+        &["audit", "verify", "--online"],
+    ));
+    logs.push_str(&restored.stop());
+    assert_no_pin(&logs);
+}
