@@ -112,6 +112,17 @@ fn init(server: &Server) -> String {
     init["root_token"].as_str().expect("root token").to_string()
 }
 
+/// Creates the SM4 key `kept` and returns the ciphertext of `plaintext`.
+fn kept_ciphertext(server: &Server, root: &str, plaintext: &str) -> String {
+    stdout(&yaoshi(
+        server,
+        Some(root),
+        &["key", "create", "kept", "--type", "sm4-gcm96"],
+    ));
+    let ct = stdout(&yaoshi(server, Some(root), &["encrypt", "kept", plaintext]));
+    ct.trim().to_string()
+}
+
 fn assert_unsealed_by_device(server: &Server) {
     let status = seal_status(server);
     assert_eq!(status["initialized"], Value::Bool(true), "{status}");
@@ -146,17 +157,7 @@ fn pkcs11_sealed_server_unseals_itself_at_every_start() {
         yaoshi(&srv, None, &["operator", "status"]).status.code(),
         Some(0)
     );
-    stdout(&yaoshi(
-        &srv,
-        Some(&root),
-        &["key", "create", "kept", "--type", "sm4-gcm96"],
-    ));
-    let ct = stdout(&yaoshi(
-        &srv,
-        Some(&root),
-        &["encrypt", "kept", "still here"],
-    ));
-    let ct = ct.trim().to_string();
+    let ct = kept_ciphertext(&srv, &root, "still here");
     assert!(ct.starts_with("vault:v1:"), "{ct}");
     let mut logs = srv.stop();
 
@@ -285,17 +286,7 @@ fn a_device_sealed_backup_restores_into_a_fresh_store_and_unseals_itself() {
     let setup = Setup::new();
     let srv = setup.start("node.toml");
     let root = init(&srv);
-    stdout(&yaoshi(
-        &srv,
-        Some(&root),
-        &["key", "create", "kept", "--type", "sm4-gcm96"],
-    ));
-    let ct = stdout(&yaoshi(
-        &srv,
-        Some(&root),
-        &["encrypt", "kept", "from the backup"],
-    ));
-    let ct = ct.trim().to_string();
+    let ct = kept_ciphertext(&srv, &root, "from the backup");
     let file = setup.dir.path().join("hsm.backup");
     let file = file.to_str().unwrap();
     stdout(&yaoshi(
