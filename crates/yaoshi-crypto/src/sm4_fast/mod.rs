@@ -165,29 +165,32 @@ pub(crate) fn ctr_apply(key: &[u8; 16], iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
 
 /// [`ctr_apply`] with a chosen implementation.
 pub(crate) fn ctr_apply_with(imp: Impl, key: &[u8; 16], iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
-    let mut out = data.to_vec();
     match imp {
         Impl::Reference => {
+            let mut out = data.to_vec();
             let mut ctr = ctr::Ctr128BE::<sm4::Sm4>::new(key.into(), iv.into());
             ctr.apply_keystream(&mut out);
+            out
         }
         #[cfg(target_arch = "x86_64")]
         _ => {
             let rk = RoundKeys::new(imp, key);
+            let mut out = Vec::with_capacity(data.len());
             let mut counter = u128::from_be_bytes(*iv);
             let mut ks = [0u8; BATCH];
-            for chunk in out.chunks_mut(BATCH) {
+            for chunk in data.chunks(BATCH) {
                 for block in ks.chunks_exact_mut(16) {
                     block.copy_from_slice(&counter.to_be_bytes());
                     counter = counter.wrapping_add(1);
                 }
                 rk.encrypt16(&mut ks);
-                xor_into(chunk, &ks);
+                xor_into(&mut ks, chunk);
+                out.extend_from_slice(&ks[..chunk.len()]);
             }
             ks.zeroize();
+            out
         }
     }
-    out
 }
 
 type ReferenceGcm = aes_gcm::AesGcm<sm4::Sm4, U12>;
@@ -251,8 +254,7 @@ impl Sm4Gcm {
                     return Err(CryptoError::InvalidInput("plaintext too long for GCM"));
                 }
                 let mut out = Vec::with_capacity(plaintext.len() + 16);
-                out.extend_from_slice(plaintext);
-                let tag = gcm_fast(rk, h, nonce, aad, &mut out, Direction::Encrypt);
+                let tag = gcm_fast(rk, h, nonce, aad, plaintext, &mut out, Direction::Encrypt);
                 out.extend_from_slice(&tag);
                 Ok(out)
             }
@@ -274,8 +276,8 @@ impl Sm4Gcm {
                     return Err(CryptoError::AuthenticationFailed);
                 }
                 let (body, tag) = sealed.split_at(body_len);
-                let mut out = body.to_vec();
-                let expected = gcm_fast(rk, h, nonce, aad, &mut out, Direction::Decrypt);
+                let mut out = Vec::with_capacity(body.len());
+                let expected = gcm_fast(rk, h, nonce, aad, body, &mut out, Direction::Decrypt);
                 if bool::from(expected.ct_eq(tag)) {
                     Ok(out)
                 } else {
@@ -312,29 +314,31 @@ fn ghash_padded(h: &ghash::Key, acc: &mut u128, data: &[u8]) {
     }
 }
 
-/// GCM in place on `buf` (plaintext or ciphertext); returns the tag.
+/// GCM of `input` (plaintext or ciphertext), appended to `out`; returns the tag.
 #[cfg(target_arch = "x86_64")]
 fn gcm_fast(
     rk: &RoundKeys,
     h: &ghash::Key,
     nonce: &[u8; 12],
     aad: &[u8],
-    buf: &mut [u8],
+    input: &[u8],
+    out: &mut Vec<u8>,
     direction: Direction,
 ) -> [u8; 16] {
     let mut acc = 0u128;
     ghash_padded(h, &mut acc, aad);
 
     // Counter blocks nonce || be32(1), be32(2), ...: E(J0) masks the tag and
-    // the rest is keystream. The first batch starts at J0.
-    let mut counter_block = [0u8; 16];
-    counter_block[..12].copy_from_slice(nonce);
+    // the rest is keystream. The first batch starts at J0. Each counter block
+    // is written as one 16-byte value (no partial stores to reload).
+    let mut nonce_block = [0u8; 16];
+    nonce_block[..12].copy_from_slice(nonce);
+    let base = u128::from_be_bytes(nonce_block);
     let mut counter: u32 = 1;
     let mut ks = [0u8; BATCH];
     let mut fill = |ks: &mut [u8; BATCH]| {
         for block in ks.chunks_exact_mut(16) {
-            counter_block[12..].copy_from_slice(&counter.to_be_bytes());
-            block.copy_from_slice(&counter_block);
+            block.copy_from_slice(&(base | u128::from(counter)).to_be_bytes());
             counter = counter.wrapping_add(1);
         }
         rk.encrypt16(ks);
@@ -344,21 +348,22 @@ fn gcm_fast(
     tag_mask.copy_from_slice(&ks[..16]);
 
     let mut offset = 16;
-    let mut rest = &mut buf[..];
+    let mut rest = input;
     while !rest.is_empty() {
         if offset == BATCH {
             fill(&mut ks);
             offset = 0;
         }
         let n = rest.len().min(BATCH - offset);
-        let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
-        if direction == Direction::Decrypt {
-            ghash_padded(h, &mut acc, chunk);
+        let (chunk, tail) = rest.split_at(n);
+        let ks = &mut ks[offset..offset + n];
+        xor_into(ks, chunk);
+        // `ks` now holds the output chunk; GHASH runs over the ciphertext.
+        match direction {
+            Direction::Encrypt => ghash_padded(h, &mut acc, ks),
+            Direction::Decrypt => ghash_padded(h, &mut acc, chunk),
         }
-        xor_into(chunk, &ks[offset..offset + n]);
-        if direction == Direction::Encrypt {
-            ghash_padded(h, &mut acc, chunk);
-        }
+        out.extend_from_slice(ks);
         offset += n;
         rest = tail;
     }
@@ -366,7 +371,7 @@ fn gcm_fast(
 
     let mut lengths = [0u8; 16];
     lengths[..8].copy_from_slice(&((aad.len() as u64) * 8).to_be_bytes());
-    lengths[8..].copy_from_slice(&((buf.len() as u64) * 8).to_be_bytes());
+    lengths[8..].copy_from_slice(&((input.len() as u64) * 8).to_be_bytes());
     ghash_padded(h, &mut acc, &lengths);
     let mut tag = ghash::finish(acc);
     xor_into(&mut tag, &tag_mask);
