@@ -51,7 +51,7 @@ pub(crate) enum Impl {
     /// 256-bit AVX2 with two 128-bit AESENCLASTs per register.
     #[cfg(target_arch = "x86_64")]
     Avx2Aesni,
-    /// 256-bit AVX2 with VAES.
+    /// 256-bit AVX2 with VAES, VPCLMULQDQ GHASH.
     #[cfg(target_arch = "x86_64")]
     Avx2Vaes,
 }
@@ -299,12 +299,17 @@ enum Direction {
 /// Hashes `data` (any length; a partial last block is zero-padded).
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
-fn ghash_padded(h: &ghash::Key, acc: &mut u128, data: &[u8]) {
+fn ghash_padded(imp: Impl, h: &ghash::Key, acc: &mut u128, data: &[u8]) {
     let full = data.len() - data.len() % 16;
     // SAFETY: a `ghash::Key` only exists for a SIMD implementation, which
-    // requires SSE2, SSSE3 and PCLMULQDQ (checked in `RoundKeys::new`).
+    // requires SSE2, SSSE3 and PCLMULQDQ (checked in `RoundKeys::new`), and
+    // `Avx2Vaes` additionally AVX2 and VPCLMULQDQ.
     unsafe {
-        h.update(acc, &data[..full]);
+        if imp == Impl::Avx2Vaes {
+            h.update_wide(acc, &data[..full]);
+        } else {
+            h.update(acc, &data[..full]);
+        }
         if full < data.len() {
             let mut last = [0u8; 16];
             last[..data.len() - full].copy_from_slice(&data[full..]);
@@ -326,7 +331,7 @@ fn gcm_fast(
     direction: Direction,
 ) -> [u8; 16] {
     let mut acc = 0u128;
-    ghash_padded(h, &mut acc, aad);
+    ghash_padded(rk.imp, h, &mut acc, aad);
 
     // Counter blocks nonce || be32(1), be32(2), ...: E(J0) masks the tag and
     // the rest is keystream. The first batch starts at J0. Each counter block
@@ -360,8 +365,8 @@ fn gcm_fast(
         xor_into(ks, chunk);
         // `ks` now holds the output chunk; GHASH runs over the ciphertext.
         match direction {
-            Direction::Encrypt => ghash_padded(h, &mut acc, ks),
-            Direction::Decrypt => ghash_padded(h, &mut acc, chunk),
+            Direction::Encrypt => ghash_padded(rk.imp, h, &mut acc, ks),
+            Direction::Decrypt => ghash_padded(rk.imp, h, &mut acc, chunk),
         }
         out.extend_from_slice(ks);
         offset += n;
@@ -372,7 +377,7 @@ fn gcm_fast(
     let mut lengths = [0u8; 16];
     lengths[..8].copy_from_slice(&((aad.len() as u64) * 8).to_be_bytes());
     lengths[8..].copy_from_slice(&((input.len() as u64) * 8).to_be_bytes());
-    ghash_padded(h, &mut acc, &lengths);
+    ghash_padded(rk.imp, h, &mut acc, &lengths);
     let mut tag = ghash::finish(acc);
     xor_into(&mut tag, &tag_mask);
     tag_mask.zeroize();
