@@ -3,8 +3,8 @@
 //! The SM4 S-box is computed with AES-NI through the affine isomorphism
 //! between the SM4 and AES S-boxes ([`tables`]); blocks are processed 16 at a
 //! time, word-sliced, on 256-bit (AVX2, with VAES or two 128-bit AESENCLASTs)
-//! or 128-bit (SSSE3 + AES-NI) vectors. GCM hashes with PCLMULQDQ, eight
-//! blocks per reduction ([`ghash`]). The implementation is chosen once per
+//! or 128-bit (SSSE3 + AES-NI) vectors. GCM hashes with PCLMULQDQ (VPCLMULQDQ
+//! with VAES), eight blocks per reduction ([`ghash`]). The implementation is chosen once per
 //! process from the CPU features ([`detected`]); without AES-NI and PCLMULQDQ
 //! (or off x86-64) the RustCrypto reference (`sm4`, `ctr`, `aes-gcm`) is used.
 //!
