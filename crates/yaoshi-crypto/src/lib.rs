@@ -32,6 +32,7 @@ pub mod secret;
 pub mod shamir;
 pub mod sm2;
 pub mod sm4;
+mod sm4_fast;
 
 pub use error::{CryptoError, Result};
 pub use secret::SecretBytes;

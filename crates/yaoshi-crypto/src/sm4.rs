@@ -8,7 +8,6 @@ use crate::secret::SecretBytes;
 use aes_gcm::aead::{Aead, Payload, consts::U12, consts::U16};
 use cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit,
-    StreamCipher,
 };
 
 /// SM4 key length in bytes.
@@ -105,16 +104,16 @@ pub fn cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<SecretByt
 
 /// SM4-CTR with a 128-bit big-endian counter starting at `iv` (as `openssl enc -sm4-ctr`).
 /// Encryption and decryption are the same operation.
+///
+/// Runs on the timing-safe SIMD fast path where the CPU has AES-NI (see
+/// docs/crypto.md, "SM4 fast path"); the other modes here use the `sm4` crate.
 pub fn ctr_apply(key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     if key.len() != KEY_LEN {
         return Err(key_error(key));
     }
     let iv = iv16(iv)?;
-    let mut ctr =
-        ctr::Ctr128BE::<sm4::Sm4>::new_from_slices(key, &iv).map_err(|_| key_error(key))?;
-    let mut out = data.to_vec();
-    ctr.apply_keystream(&mut out);
-    Ok(out)
+    let key: &[u8; KEY_LEN] = key.try_into().map_err(|_| key_error(key))?;
+    Ok(crate::sm4_fast::ctr_apply(key, &iv, data))
 }
 
 fn ccm(key: &[u8], nonce: &[u8]) -> Result<(Sm4Ccm, [u8; CCM_NONCE_LEN])> {
