@@ -184,7 +184,7 @@ pub fn run(budget: Duration) -> Result<Vec<Figure>, CryptoError> {
 }
 
 /// One JSON object, keys as in [`Figure::key`], values rounded to 0.01.
-pub fn to_json(figures: &[Figure]) -> String {
+pub fn to_json(figures: &[Figure]) -> serde_json::Value {
     let map: serde_json::Map<String, serde_json::Value> = figures
         .iter()
         .map(|f| {
@@ -194,7 +194,7 @@ pub fn to_json(figures: &[Figure]) -> String {
             )
         })
         .collect();
-    serde_json::Value::Object(map).to_string()
+    serde_json::Value::Object(map)
 }
 
 /// A human-readable table.

@@ -690,6 +690,10 @@ pub enum BenchCommand {
         /// Seconds to spend measuring each primitive (0.05 to 30).
         #[arg(long, default_value_t = 1.0)]
         seconds: f64,
+        /// Also run `openssl speed` for SM4, SM3, AES-256-GCM and SM2 in the
+        /// same run and print yaoshi/OpenSSL ratios.
+        #[arg(long)]
+        openssl: bool,
     },
     /// Encrypt throughput over HTTP with the audit log written by group
     /// commit vs one transaction per request (in-process server, SQLite).

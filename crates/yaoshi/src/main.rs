@@ -7,6 +7,7 @@ mod bench;
 mod bench_audit;
 mod bench_load;
 mod bench_nodes;
+mod bench_openssl;
 mod cli;
 mod client;
 mod commands;
@@ -22,7 +23,7 @@ use std::time::Duration;
 /// `yaoshi bench crypto`, `audit` and `nodes`.
 fn bench_command(what: cli::BenchCommand, json: bool) -> Result<u8, CliError> {
     match what {
-        cli::BenchCommand::Crypto { seconds } => {
+        cli::BenchCommand::Crypto { seconds, openssl } => {
             if !(0.05..=30.0).contains(&seconds) {
                 return Err(CliError::Usage(
                     "--seconds must be between 0.05 and 30".into(),
@@ -30,10 +31,23 @@ fn bench_command(what: cli::BenchCommand, json: bool) -> Result<u8, CliError> {
             }
             let results = bench::run(Duration::from_secs_f64(seconds))
                 .map_err(|e| CliError::Other(format!("benchmark failed: {e}")))?;
-            if json {
-                output::line(&bench::to_json(&results))?;
+            let compared = if openssl {
+                bench_openssl::compare(&results, seconds).map_err(CliError::Other)?
             } else {
-                output::write_stdout(bench::to_table(&results).as_bytes())?;
+                Vec::new()
+            };
+            if json {
+                let mut value = bench::to_json(&results);
+                if let Some(map) = value.as_object_mut() {
+                    map.extend(bench_openssl::json_fields(&compared));
+                }
+                output::line(&value.to_string())?;
+            } else {
+                let mut text = bench::to_table(&results);
+                if openssl {
+                    text.push_str(&bench_openssl::to_table(&compared));
+                }
+                output::write_stdout(text.as_bytes())?;
             }
         }
         cli::BenchCommand::Audit {
