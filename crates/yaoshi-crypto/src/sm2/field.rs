@@ -237,7 +237,6 @@ impl Fe {
     }
 
     /// Big-endian 32-byte encoding of the canonical value.
-    #[cfg(test)]
     pub(super) fn to_bytes(self) -> [u8; 32] {
         limbs_to_be(&self.to_canonical())
     }

@@ -13,7 +13,7 @@
 //! interleaved wNAF (Shamir's trick) for verification.
 
 use super::field::Fe;
-use super::table::{G_WNAF, WINDOW, base_table, g_odd_multiples};
+use super::table::{BaseTable, G_WNAF, WINDOW, base_table, g_odd_multiples};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 /// An affine point, never the identity.
@@ -205,7 +205,6 @@ impl Jacobian {
 
     /// The affine point, constant time (one Fermat inversion); `None` for the
     /// identity (the only branch, on the public fact "is the result the identity").
-    #[cfg(test)]
     pub(super) fn to_affine(&self) -> Option<Affine> {
         let zinv = self.z.invert();
         let zinv2 = zinv.square();
@@ -296,6 +295,46 @@ pub(super) fn mul_base(k: &[u64; 4]) -> Jacobian {
     acc
 }
 
+/// Signed 5-bit digits of `k` as in [`mul_base`] (variable time).
+fn signed_digits_vartime(k: &[u64; 4]) -> [i8; super::table::BASE_WINDOWS] {
+    let mut digits = [0i8; super::table::BASE_WINDOWS];
+    let mut carry = 0u32;
+    for (i, digit) in digits.iter_mut().enumerate() {
+        let bit = i * WINDOW;
+        let (limb, off) = (bit / 64, bit % 64);
+        let mut bits = k[limb] >> off;
+        if off > 64 - WINDOW && limb + 1 < 4 {
+            bits |= k[limb + 1] << (64 - off);
+        }
+        let v = (bits as u32 & 0x1f) + carry;
+        carry = u32::from(v >= 16);
+        *digit = (v as i32 - ((carry as i32) << 5)) as i8;
+    }
+    digits
+}
+
+/// `a·G + b·Q` from the fixed-base tables of `G` and `Q` (public data only):
+/// at most 104 mixed additions and no doublings.
+pub(super) fn double_mul_tables_vartime(
+    a: &[u64; 4],
+    q_table: &BaseTable,
+    b: &[u64; 4],
+) -> Jacobian {
+    let g_table = base_table();
+    let (da, db) = (signed_digits_vartime(a), signed_digits_vartime(b));
+    let mut acc = Jacobian::IDENTITY;
+    for (i, (&x, &y)) in da.iter().zip(db.iter()).enumerate() {
+        for (digit, table) in [(x, g_table), (y, q_table)] {
+            if digit > 0 {
+                acc = acc.add_mixed_vartime(&table[i][digit as usize - 1]);
+            } else if digit < 0 {
+                acc = acc.add_mixed_vartime(&table[i][(-digit) as usize - 1].neg());
+            }
+        }
+    }
+    acc
+}
+
 /// Width-`w` non-adjacent form of `k` (little-endian digits, odd or zero,
 /// `|d| < 2^(w-1)`). Variable time.
 fn wnaf(k: &[u64; 4], w: u32) -> [i8; 258] {
@@ -319,10 +358,14 @@ fn wnaf(k: &[u64; 4], w: u32) -> [i8; 258] {
             }
         }
         // x >>= 1
-        for j in 0..4 {
-            x[j] = (x[j] >> 1) | (x[j + 1] << 63);
-        }
-        x[4] >>= 1;
+        let shifted = [
+            (x[0] >> 1) | (x[1] << 63),
+            (x[1] >> 1) | (x[2] << 63),
+            (x[2] >> 1) | (x[3] << 63),
+            (x[3] >> 1) | (x[4] << 63),
+            x[4] >> 1,
+        ];
+        x = shifted;
         i += 1;
     }
     naf

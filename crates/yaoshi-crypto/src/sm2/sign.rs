@@ -5,8 +5,9 @@
 
 use super::field::{Fe, P, adc, lt};
 use super::keys::{Sm2PrivateKey, Sm2PublicKey, split_xy, with_random_nonce};
-use super::point::{Affine, double_mul_vartime, mul_base};
+use super::point::{Affine, double_mul_tables_vartime, double_mul_vartime, mul_base};
 use super::scalar::{N, Sc};
+use super::table::BaseTable;
 use crate::error::{CryptoError, Result};
 use crate::hash::sm3;
 use sm2::elliptic_curve::PrimeField;
@@ -106,20 +107,31 @@ impl Sm2PublicKey {
         if bool::from(r.is_zero() | s.is_zero()) {
             return Err(CryptoError::InvalidSignature);
         }
-        verify_scalars(&self.cache().affine, e, &r, &s)
+        let cache = self.cache();
+        verify_scalars(&cache.affine, cache.verification_table(), e, &r, &s)
     }
 }
 
 /// Steps B4–B7 of GB/T 32918.2 §7.1 for `r, s ∈ [1, n-1]`, in variable time
 /// (every input is public): `t = r + s ≠ 0`, `(x1, y1) = s·G + t·P_A`,
-/// accept iff `(e + x1) mod n = r`.
-pub(super) fn verify_scalars(q: &Affine, e: &[u8; 32], r: &Sc, s: &Sc) -> Result<()> {
+/// accept iff `(e + x1) mod n = r`. With `q_table` (the key's fixed-base
+/// table) the multiplication uses both tables, otherwise interleaved wNAF.
+pub(super) fn verify_scalars(
+    q: &Affine,
+    q_table: Option<&BaseTable>,
+    e: &[u8; 32],
+    r: &Sc,
+    s: &Sc,
+) -> Result<()> {
     let e = Sc::reduce_bytes(e);
     let t = r.add(s);
     if bool::from(t.is_zero()) {
         return Err(CryptoError::InvalidSignature);
     }
-    let point = double_mul_vartime(&s.0, q, &t.0);
+    let point = match q_table {
+        Some(table) => double_mul_tables_vartime(&s.0, table, &t.0),
+        None => double_mul_vartime(&s.0, q, &t.0),
+    };
     if bool::from(point.is_identity()) {
         return Err(CryptoError::InvalidSignature);
     }

@@ -6,6 +6,9 @@
 //!   52 × 16 × 64 bytes ≈ 53 KB. Rows are only ever read by a full scan.
 //! * [`g_odd_multiples`]: `G, 3G, ..., 63G` (affine) for the width-7 wNAF of
 //!   variable-time verification.
+//! * [`build_table`] also builds the same table for a public key `P` once
+//!   that key object verifies a second time (see `keys.rs`), so repeated
+//!   verification needs no doublings.
 
 use super::field::Fe;
 use super::point::{Affine, Jacobian, batch_to_affine};
@@ -35,26 +38,30 @@ pub(super) fn generator() -> Affine {
 /// The fixed-base table for [`super::point::mul_base`].
 pub(super) fn base_table() -> &'static BaseTable {
     static TABLE: OnceLock<Box<BaseTable>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut points = Vec::with_capacity(BASE_WINDOWS * ROW);
-        let mut base = Jacobian::from(&generator());
-        for _ in 0..BASE_WINDOWS {
-            let mut multiple = base;
-            for _ in 0..ROW {
-                points.push(multiple);
-                multiple = multiple.add_vartime(&base);
-            }
-            for _ in 0..WINDOW {
-                base = base.double();
-            }
+    TABLE.get_or_init(|| build_table(&generator()))
+}
+
+/// Rows of `j·2^(5i)·base`, `j = 1..=16`: the generator's table, or a public
+/// key's table for repeated verification (one batch inversion).
+pub(super) fn build_table(base: &Affine) -> Box<BaseTable> {
+    let mut points = Vec::with_capacity(BASE_WINDOWS * ROW);
+    let mut base = Jacobian::from(base);
+    for _ in 0..BASE_WINDOWS {
+        let mut multiple = base;
+        for _ in 0..ROW {
+            points.push(multiple);
+            multiple = multiple.add_vartime(&base);
         }
-        let affine = batch_to_affine(&points);
-        let mut table = Box::new([[Affine::default(); ROW]; BASE_WINDOWS]);
-        for (i, row) in table.iter_mut().enumerate() {
-            row.copy_from_slice(&affine[i * ROW..(i + 1) * ROW]);
+        for _ in 0..WINDOW {
+            base = base.double();
         }
-        table
-    })
+    }
+    let affine = batch_to_affine(&points);
+    let mut table = Box::new([[Affine::default(); ROW]; BASE_WINDOWS]);
+    for (i, row) in table.iter_mut().enumerate() {
+        row.copy_from_slice(&affine[i * ROW..(i + 1) * ROW]);
+    }
+    table
 }
 
 /// `G, 3G, 5G, ..., (2^(G_WNAF-1) - 1)·G`.
