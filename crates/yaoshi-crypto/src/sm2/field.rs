@@ -3,7 +3,8 @@
 //! Elements are four little-endian 64-bit limbs in Montgomery form
 //! (`a·R mod p`, `R = 2^256`), always fully reduced (`< p`). Because
 //! `p ≡ -1 (mod 2^64)`, the Montgomery factor `-p^-1 mod 2^64` is 1, so each
-//! reduction round multiplies by the low limb itself. Every operation is
+//! reduction round multiplies by the low limb itself, and the special form of
+//! `p` turns that product into shifts and subtractions (`mont_reduce_p`). Every operation is
 //! constant time: no branches or memory indices depend on the values; the
 //! final conditional subtraction selects with masks. Inversion is Fermat's
 //! `a^(p-2)` with a fixed addition chain.
@@ -134,6 +135,40 @@ pub(super) fn mont_reduce(mut t: [u64; 8], m: &[u64; 4], n0: u64) -> [u64; 4] {
     sub_if_ge([t[4], t[5], t[6], t[7]], top, m)
 }
 
+/// Montgomery reduction mod the SM2 prime without multiplications.
+///
+/// With `m = t[i]` (the Montgomery factor is 1), `t[i] + m·p = m·(p + 1)`
+/// and `m·(p + 1)/2^64 = m·(2^192 - 2^160 - 2^32 + 1)`, a 4-limb value made
+/// of `m`, `m << 32` and `m >> 32` by one subtraction chain; it is added to
+/// the limbs above `i`. Same result as `mont_reduce(t, &P, 1)`.
+#[inline(always)]
+fn mont_reduce_p(t: [u64; 8]) -> [u64; 4] {
+    let mut t = [t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], 0];
+    for i in 0..4 {
+        let m = t[i];
+        let (lo, hi) = (m << 32, m >> 32);
+        // [m, 0, 0, m] - [lo, hi, lo, hi] (never negative).
+        let (v0, b) = sbb(m, lo, 0);
+        let (v1, b) = sbb(0, hi, b);
+        let (v2, b) = sbb(0, lo, b);
+        let (v3, _) = sbb(m, hi, b);
+        let (x, c) = adc(t[i + 1], v0, 0);
+        t[i + 1] = x;
+        let (x, c) = adc(t[i + 2], v1, c);
+        t[i + 2] = x;
+        let (x, c) = adc(t[i + 3], v2, c);
+        t[i + 3] = x;
+        let (x, mut c) = adc(t[i + 4], v3, c);
+        t[i + 4] = x;
+        for limb in t.iter_mut().skip(i + 5) {
+            let (x, carry) = adc(*limb, 0, c);
+            *limb = x;
+            c = carry;
+        }
+    }
+    sub_if_ge([t[4], t[5], t[6], t[7]], t[8], &P)
+}
+
 /// Given `(top·2^256 + a) < 2m`, returns it reduced mod `m` (masked subtraction).
 #[inline(always)]
 pub(super) fn sub_if_ge(a: [u64; 4], top: u64, m: &[u64; 4]) -> [u64; 4] {
@@ -207,6 +242,11 @@ pub(super) fn lt(a: &[u64; 4], m: &[u64; 4]) -> Choice {
 }
 
 /// An element of GF(p) in Montgomery form.
+#[cfg(test)]
+pub(super) fn mont_reduce_p_for_test(t: [u64; 8]) -> [u64; 4] {
+    mont_reduce_p(t)
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Fe(pub(super) [u64; 4]);
 
@@ -243,12 +283,12 @@ impl Fe {
 
     #[inline(always)]
     pub(super) fn mul(&self, rhs: &Fe) -> Fe {
-        Fe(mont_reduce(mul_wide(&self.0, &rhs.0), &P, 1))
+        Fe(mont_reduce_p(mul_wide(&self.0, &rhs.0)))
     }
 
     #[inline(always)]
     pub(super) fn square(&self) -> Fe {
-        Fe(mont_reduce(sqr_wide(&self.0), &P, 1))
+        Fe(mont_reduce_p(sqr_wide(&self.0)))
     }
 
     /// `self^(2^n)`.

@@ -91,6 +91,21 @@ proptest! {
     }
 
     #[test]
+    fn special_reduction_matches_generic(a in below(&P), b in any::<[u64; 4]>()) {
+        // Any t < p·2^256 (here a·b with a < p).
+        let t = super::field::mul_wide(&a, &b);
+        prop_assert_eq!(
+            super::field::mont_reduce_p_for_test(t),
+            super::field::mont_reduce(t, &P, 1)
+        );
+        let max = super::field::mul_wide(&[P[0] - 1, P[1], P[2], P[3]], &[u64::MAX; 4]);
+        prop_assert_eq!(
+            super::field::mont_reduce_p_for_test(max),
+            super::field::mont_reduce(max, &P, 1)
+        );
+    }
+
+    #[test]
     fn scalar_ops_match_bigint(a in below(&N), b in below(&N)) {
         let n = modulus(&N);
         let (ua, ub) = (u256(&a), u256(&b));
