@@ -205,7 +205,7 @@ impl Jacobian {
 
     /// The affine point, constant time (one Fermat inversion); `None` for the
     /// identity (the only branch, on the public fact "is the result the identity").
-    pub(super) fn to_affine(&self) -> Option<Affine> {
+    pub(super) fn to_affine(self) -> Option<Affine> {
         let zinv = self.z.invert();
         let zinv2 = zinv.square();
         let point = Affine {
