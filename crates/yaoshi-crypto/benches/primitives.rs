@@ -7,7 +7,7 @@ use yaoshi_crypto::aead::{AeadAlgorithm, AeadKey};
 use yaoshi_crypto::ecdsa::{EcdsaCurve, EcdsaPrivateKey};
 use yaoshi_crypto::ed25519::Ed25519PrivateKey;
 use yaoshi_crypto::hash::{self, HashAlgorithm};
-use yaoshi_crypto::sm2::{DEFAULT_SIGNER_ID, Sm2PrivateKey};
+use yaoshi_crypto::sm2::{DEFAULT_SIGNER_ID, Sm2PrivateKey, Sm2PublicKey};
 use yaoshi_crypto::sm4;
 
 const MESSAGE_LEN: usize = 16 * 1024;
@@ -54,6 +54,16 @@ fn signatures(c: &mut Criterion) {
     group.bench_function("sm2/verify", |b| {
         b.iter(|| {
             sm2.public_key()
+                .verify(DEFAULT_SIGNER_ID, black_box(&message), &signature)
+                .unwrap()
+        })
+    });
+    // A key object verifying for the first time (no per-key table yet, Z computed).
+    let sec1 = sm2.public_key().to_sec1_uncompressed();
+    group.bench_function("sm2/verify-first-use", |b| {
+        b.iter(|| {
+            Sm2PublicKey::from_sec1_bytes(black_box(&sec1))
+                .unwrap()
                 .verify(DEFAULT_SIGNER_ID, black_box(&message), &signature)
                 .unwrap()
         })

@@ -2,11 +2,13 @@
 
 use super::ciphertext::{RawOrder, der_to_raw, raw_to_der};
 use super::keys::{Sm2PrivateKey, Sm2PublicKey, with_random_nonce};
+use super::point::mul_base;
+use super::scalar::Sc;
 use super::sign::point_xy;
 use crate::error::{CryptoError, Result};
 use crate::hash::{HashAlgorithm, Hasher};
 use crate::secret::{SecretBytes, ct_eq};
-use sm2::elliptic_curve::Group;
+use sm2::elliptic_curve::{Group, PrimeField};
 use sm2::{ProjectivePoint, Scalar};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -42,14 +44,20 @@ impl Sm2PublicKey {
         plaintext: &[u8],
         k: &Scalar,
     ) -> Result<Option<Vec<u8>>> {
-        let c1 = ProjectivePoint::mul_by_generator(k);
+        // C1 = k·G on the constant-time fast path (`super::point::mul_base`).
+        let mut k_bytes: [u8; 32] = k.to_repr().into();
+        let mut k_plain = Sc::reduce_bytes(&k_bytes);
+        k_bytes.zeroize();
+        let c1 = mul_base(&k_plain.0).to_affine();
+        k_plain.zeroize();
+        let c1 = c1.ok_or(CryptoError::Internal("SM2 nonce k·G is the identity"))?;
         let shared = ProjectivePoint::from(self.point.as_affine()) * k;
         let Some(secret) = SharedSecret::derive(&shared, plaintext.len()) else {
             return Ok(None);
         };
         let c2 = secret.apply(plaintext);
         let c3 = secret.c3(plaintext);
-        let (x1, y1) = point_xy(&c1);
+        let (x1, y1) = (c1.x.to_bytes(), c1.y.to_bytes());
         let mut raw = Vec::with_capacity(65 + 32 + c2.len());
         raw.push(0x04);
         raw.extend_from_slice(&x1);
@@ -152,7 +160,6 @@ fn check_plaintext(plaintext: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sm2::elliptic_curve::PrimeField;
 
     /// GB/T 32918.5-2017 / GM/T 0003.5-2012 Annex C: encryption on the recommended
     /// curve, serialised as GM/T 0009 DER (as in OpenSSL's `test/sm2_internal_test.c`).

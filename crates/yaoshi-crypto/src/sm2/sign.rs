@@ -3,22 +3,29 @@
 //! Signatures are DER `SEQUENCE { r INTEGER, s INTEGER }`, as OpenSSL and
 //! GM/T 0009 encode them.
 
+use super::field::{Fe, P, adc, lt};
 use super::keys::{Sm2PrivateKey, Sm2PublicKey, split_xy, with_random_nonce};
+use super::point::{Affine, double_mul_tables_vartime, double_mul_vartime, mul_base};
+use super::scalar::{N, Sc};
+use super::table::BaseTable;
 use crate::error::{CryptoError, Result};
 use crate::hash::sm3;
-use sm2::elliptic_curve::ops::{LinearCombination, Reduce};
-use sm2::elliptic_curve::point::AffineCoordinates;
-use sm2::elliptic_curve::{Group, PrimeField};
-use sm2::{FieldBytes, ProjectivePoint, Scalar};
+use sm2::elliptic_curve::PrimeField;
+use sm2::{ProjectivePoint, Scalar};
+use zeroize::Zeroize;
 
 /// Curve coefficient `a` of the SM2 recommended curve (GB/T 32918.5).
-const CURVE_A: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC");
+pub(super) const CURVE_A: [u8; 32] =
+    hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC");
 /// Curve coefficient `b`.
-const CURVE_B: [u8; 32] = hex32("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93");
+pub(super) const CURVE_B: [u8; 32] =
+    hex32("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93");
 /// Base point x coordinate.
-const GX: [u8; 32] = hex32("32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7");
+pub(super) const GX: [u8; 32] =
+    hex32("32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7");
 /// Base point y coordinate.
-const GY: [u8; 32] = hex32("BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0");
+pub(super) const GY: [u8; 32] =
+    hex32("BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0");
 
 /// Longest signer ID: ENTL is a 16-bit count of ID bits.
 pub const MAX_SIGNER_ID_LEN: usize = 8191;
@@ -44,7 +51,17 @@ const fn nibble(c: u8) -> u8 {
 
 impl Sm2PublicKey {
     /// `Z = SM3(ENTL || ID || a || b || xG || yG || xA || yA)` (GB/T 32918.2 §5.5).
+    ///
+    /// `Z` for [`super::DEFAULT_SIGNER_ID`] is computed once per key object.
     pub fn z_value(&self, signer_id: &[u8]) -> Result<[u8; 32]> {
+        if signer_id == super::DEFAULT_SIGNER_ID {
+            return Ok(self.cache().z_default);
+        }
+        self.compute_z(signer_id)
+    }
+
+    /// `Z` computed from scratch.
+    pub(super) fn compute_z(&self, signer_id: &[u8]) -> Result<[u8; 32]> {
         if signer_id.len() > MAX_SIGNER_ID_LEN {
             return Err(CryptoError::InvalidInput(
                 "SM2 signer ID longer than 8191 bytes",
@@ -83,27 +100,64 @@ impl Sm2PublicKey {
         // Parsing rejects r or s outside [1, n-1] (steps B1, B2).
         let signature = sm2::dsa::Signature::from_der(signature_der)
             .map_err(|_| CryptoError::InvalidSignature)?;
-        let (r, s) = signature.split_scalars();
-        let e = reduce(e);
-        let t = *r + *s;
-        if bool::from(t.is_zero()) {
+        let r = Sc::from_canonical_bytes(&signature.r_bytes().into())
+            .ok_or(CryptoError::InvalidSignature)?;
+        let s = Sc::from_canonical_bytes(&signature.s_bytes().into())
+            .ok_or(CryptoError::InvalidSignature)?;
+        if bool::from(r.is_zero() | s.is_zero()) {
             return Err(CryptoError::InvalidSignature);
         }
-        // Variable-time double-scalar multiplication is fine here: every input is public.
-        let point = ProjectivePoint::lincomb(&[
-            (ProjectivePoint::generator(), *s),
-            (ProjectivePoint::from(self.point.as_affine()), t),
-        ]);
-        if bool::from(point.is_identity()) {
-            return Err(CryptoError::InvalidSignature);
-        }
-        let x1 = point.to_affine().x();
-        if e + reduce_field(&x1) == *r {
-            Ok(())
-        } else {
-            Err(CryptoError::InvalidSignature)
-        }
+        let cache = self.cache();
+        verify_scalars(&cache.affine, cache.verification_table(), e, &r, &s)
     }
+}
+
+/// Steps B4–B7 of GB/T 32918.2 §7.1 for `r, s ∈ [1, n-1]`, in variable time
+/// (every input is public): `t = r + s ≠ 0`, `(x1, y1) = s·G + t·P_A`,
+/// accept iff `(e + x1) mod n = r`. With `q_table` (the key's fixed-base
+/// table) the multiplication uses both tables, otherwise interleaved wNAF.
+pub(super) fn verify_scalars(
+    q: &Affine,
+    q_table: Option<&BaseTable>,
+    e: &[u8; 32],
+    r: &Sc,
+    s: &Sc,
+) -> Result<()> {
+    let e = Sc::reduce_bytes(e);
+    let t = r.add(s);
+    if bool::from(t.is_zero()) {
+        return Err(CryptoError::InvalidSignature);
+    }
+    let point = match q_table {
+        Some(table) => double_mul_tables_vartime(&s.0, table, &t.0),
+        None => double_mul_vartime(&s.0, q, &t.0),
+    };
+    if bool::from(point.is_identity()) {
+        return Err(CryptoError::InvalidSignature);
+    }
+    // (e + x1) mod n = r  <=>  x1 ∈ {c, c + n} with c = (r - e) mod n, x1 < p.
+    // Compare X = x1·Z^2 projectively instead of inverting Z.
+    let z2 = point.z.square();
+    let c = r.sub(&e);
+    if bool::from(Fe::from_canonical(c.0).mul(&z2).ct_eq(&point.x)) {
+        return Ok(());
+    }
+    let (c_plus_n, carry) = add_limbs(&c.0, &N);
+    if carry == 0
+        && bool::from(lt(&c_plus_n, &P))
+        && bool::from(Fe::from_canonical(c_plus_n).mul(&z2).ct_eq(&point.x))
+    {
+        return Ok(());
+    }
+    Err(CryptoError::InvalidSignature)
+}
+
+fn add_limbs(a: &[u64; 4], b: &[u64; 4]) -> ([u64; 4], u64) {
+    let (r0, c) = adc(a[0], b[0], 0);
+    let (r1, c) = adc(a[1], b[1], c);
+    let (r2, c) = adc(a[2], b[2], c);
+    let (r3, c) = adc(a[3], b[3], c);
+    ([r0, r1, r2, r3], c)
 }
 
 impl Sm2PrivateKey {
@@ -122,30 +176,42 @@ impl Sm2PrivateKey {
     /// Steps A4–A7 of GB/T 32918.2 §6.1 with a given nonce `k`; `None` when
     /// this `k` must be rejected.
     pub(super) fn sign_with_nonce(&self, e: &[u8; 32], k: &Scalar) -> Option<Vec<u8>> {
-        let d = *self.secret.to_nonzero_scalar();
-        let e = reduce(e);
-        let x1 = ProjectivePoint::mul_by_generator(k).to_affine().x();
-        let r = e + reduce_field(&x1);
-        if bool::from(r.is_zero() | (r + k).is_zero()) {
+        let mut k_bytes: [u8; 32] = k.to_repr().into();
+        let mut k = Sc::reduce_bytes(&k_bytes);
+        k_bytes.zeroize();
+        let result = self.sign_with_scalar(e, &k);
+        k.zeroize();
+        let (r, s) = result?;
+        let signature = sm2::dsa::Signature::from_scalars(r.to_bytes(), s.to_bytes()).ok()?;
+        Some(signature.to_der().to_vec())
+    }
+
+    /// The constant-time core of signing: `(r, s)` for the nonce `k ∈ [1, n-1]`,
+    /// `None` when `r = 0`, `r + k = n` or `s = 0` (the only branches, taken on
+    /// the outcome of those public rejection tests).
+    pub(super) fn sign_with_scalar(&self, e: &[u8; 32], k: &Sc) -> Option<(Sc, Sc)> {
+        let e = Sc::reduce_bytes(e);
+        // (x1, y1) = k·G; k ≠ 0 and G has prime order, so it is not the identity.
+        let mut x1 = mul_base(&k.0).affine_x()?.to_canonical();
+        // x1 < p < 2n: one masked subtraction reduces it.
+        let x1_mod_n = Sc::reduce_limbs(x1);
+        x1.zeroize();
+        let r = e.add(&x1_mod_n);
+        if bool::from(r.is_zero() | r.add(k).is_zero()) {
             return None;
         }
-        let d_plus_1_inv = Option::<Scalar>::from((d + Scalar::ONE).invert())?;
-        let s = d_plus_1_inv * (*k - r * d);
+        // s = (1+d)^-1 (k - r·d): Montgomery products of plain values with
+        // the cached Montgomery forms give plain results.
+        let mut rd = r.mont_mul(&self.scalars.d_mont);
+        let mut k_minus_rd = k.sub(&rd);
+        let s = k_minus_rd.mont_mul(&self.scalars.one_plus_d_inv_mont);
+        rd.zeroize();
+        k_minus_rd.zeroize();
         if bool::from(s.is_zero()) {
             return None;
         }
-        let signature = sm2::dsa::Signature::from_scalars(r.to_repr(), s.to_repr()).ok()?;
-        Some(signature.to_der().to_vec())
+        Some((r, s))
     }
-}
-
-fn reduce(bytes: &[u8; 32]) -> Scalar {
-    let field: FieldBytes = (*bytes).into();
-    reduce_field(&field)
-}
-
-fn reduce_field(bytes: &FieldBytes) -> Scalar {
-    <Scalar as Reduce<FieldBytes>>::reduce(bytes)
 }
 
 /// Affine `(x, y)` of `k·P`, 32 bytes each.
