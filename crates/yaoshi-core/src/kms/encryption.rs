@@ -136,7 +136,9 @@ fn open_payload(
 
 impl Kms {
     /// The key for an encrypt, created first when `upsert` allows.
-    async fn encryption_key(
+    /// The key to encrypt with: the active key, created first when it is
+    /// missing and `request.upsert` allows it (Vault's upsert).
+    pub async fn encryption_key(
         &self,
         namespace: &str,
         name: &str,
@@ -179,6 +181,29 @@ impl Kms {
         request: EncryptRequest<'_>,
     ) -> KmsResult<(i64, String)> {
         let key = self.encryption_key(namespace, name, &request).await?;
+        self.encrypt_versioned_with(&key, plaintext, request).await
+    }
+
+    /// Encrypts `plaintext` with `key` as read for this request (see
+    /// [`Kms::encryption_key`]); returns `vault:v<N>:<base64>`.
+    pub async fn encrypt_with(
+        &self,
+        key: &KeyHandle,
+        plaintext: &[u8],
+        request: EncryptRequest<'_>,
+    ) -> KmsResult<String> {
+        Ok(self
+            .encrypt_versioned_with(key, plaintext, request)
+            .await?
+            .1)
+    }
+
+    async fn encrypt_versioned_with(
+        &self,
+        key: &KeyHandle,
+        plaintext: &[u8],
+        request: EncryptRequest<'_>,
+    ) -> KmsResult<(i64, String)> {
         if !key.policy.key_type.supports_encryption() {
             return Err(unsupported("encryption", key.policy.key_type));
         }
@@ -206,7 +231,9 @@ impl Kms {
         self.decrypt_with(&key, ciphertext, request).await
     }
 
-    async fn decrypt_with(
+    /// Decrypts with `key` as read for this request (see
+    /// [`Kms::active_key`]).
+    pub async fn decrypt_with(
         &self,
         key: &KeyHandle,
         ciphertext: &str,

@@ -313,8 +313,9 @@ impl Kms {
             .copied()
     }
 
-    /// Reads an active key (crypto operations).
-    async fn active_key(&self, namespace: &str, name: &str) -> KmsResult<KeyHandle> {
+    /// Reads an active key (crypto operations). Front ends read it once per
+    /// request and pass it to the `*_with` operations for every batch item.
+    pub async fn active_key(&self, namespace: &str, name: &str) -> KmsResult<KeyHandle> {
         let key = self.key(namespace, name).await?;
         key.require_active()?;
         Ok(key)

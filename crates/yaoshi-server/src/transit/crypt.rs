@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use yaoshi_core::KmsError;
 use yaoshi_core::auth::KeyOp;
 use yaoshi_core::key::KeyType;
+use yaoshi_core::kms::KeyHandle;
 use yaoshi_core::kms::encryption::{DecryptRequest, EncryptRequest};
 
 const ENCRYPT_FIELDS: &[&str] = &[
@@ -101,8 +102,10 @@ pub async fn encrypt(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     }
     let batch = Batch::read(ctx)?;
     let mut results = Vec::new();
+    // The key is read once per request, not once per batch item.
+    let mut key = None;
     for p in batch.items(ctx) {
-        results.push(encrypt_one(ctx, name, p, may_create, upsert_type).await);
+        results.push(encrypt_one(ctx, name, p, may_create, upsert_type, &mut key).await);
     }
     let style = BatchStyle {
         fail_request: true,
@@ -117,6 +120,7 @@ async fn encrypt_one(
     p: &Params,
     may_create: bool,
     upsert_type: Option<KeyType>,
+    key: &mut Option<KeyHandle>,
 ) -> ApiResult<Value> {
     let plaintext = p
         .base64("plaintext")?
@@ -129,9 +133,18 @@ async fn encrypt_one(
         upsert: may_create,
         upsert_type,
     };
+    let handle = match key {
+        Some(handle) => handle,
+        None => key.insert(
+            ctx.kms()
+                .encryption_key(ctx.namespace(), name, &request)
+                .await
+                .map_err(missing_key_is_400)?,
+        ),
+    };
     let ciphertext = ctx
         .kms()
-        .encrypt(ctx.namespace(), name, &plaintext, request)
+        .encrypt_with(handle, &plaintext, request)
         .await
         .map_err(missing_key_is_400)?;
     Ok(json!({ "ciphertext": ciphertext, "key_version": version_of(&ciphertext) }))
@@ -143,8 +156,9 @@ pub async fn decrypt(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     ctx.authorize_use(name, KeyOp::Decrypt)?;
     let batch = Batch::read(ctx)?;
     let mut results = Vec::new();
+    let mut key = None;
     for p in batch.items(ctx) {
-        results.push(decrypt_one(ctx, name, p).await);
+        results.push(decrypt_one(ctx, name, p, &mut key).await);
     }
     let style = BatchStyle {
         fail_request: true,
@@ -153,12 +167,26 @@ pub async fn decrypt(ctx: &Ctx<'_>, name: &str) -> ApiResult<Reply> {
     batch.finish(ctx, DECRYPT_FIELDS, style, results)
 }
 
-async fn decrypt_one(ctx: &Ctx<'_>, name: &str, p: &Params) -> ApiResult<Value> {
+async fn decrypt_one(
+    ctx: &Ctx<'_>,
+    name: &str,
+    p: &Params,
+    key: &mut Option<KeyHandle>,
+) -> ApiResult<Value> {
     let ciphertext = ciphertext(p)?;
     let inputs = Inputs::read(p)?;
+    let handle = match key {
+        Some(handle) => handle,
+        None => key.insert(
+            ctx.kms()
+                .active_key(ctx.namespace(), name)
+                .await
+                .map_err(missing_key_is_400)?,
+        ),
+    };
     let plaintext = ctx
         .kms()
-        .decrypt(ctx.namespace(), name, &ciphertext, inputs.decrypt())
+        .decrypt_with(handle, &ciphertext, inputs.decrypt())
         .await
         .map_err(missing_key_is_400)?;
     Ok(json!({ "plaintext": STANDARD.encode(plaintext.expose()) }))
