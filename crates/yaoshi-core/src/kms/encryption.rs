@@ -208,7 +208,7 @@ impl Kms {
             return Err(unsupported("encryption", key.policy.key_type));
         }
         let version = key.policy.resolve_encryption_version(request.key_version)?;
-        let loaded = self.version(&key, version).await?;
+        let loaded = self.version(key, version).await?;
         let payload = seal_payload(
             &key.policy,
             &loaded,
