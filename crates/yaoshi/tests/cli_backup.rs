@@ -21,6 +21,13 @@ use serde_json::{Value, json};
 use server::{Server, http_json, yaoshi_cli};
 use std::process::Output;
 
+/// One test at a time: each starts servers on ports `free_port` picks, and
+/// two tests running at once could be handed the same one.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A JSON API call that must answer `want`; returns the body.
 fn call(srv: &Server, token: &str, method: &str, path: &str, body: Value, want: u16) -> Value {
     let (got, text) = http_json(
@@ -73,6 +80,7 @@ fn stored(dir: &tempfile::TempDir, name: &str) -> Server {
 
 #[test]
 fn backup_restores_into_a_fresh_database_only_with_the_quorum() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let a = stored(&dir, "a.db");
     let (shares, root) = init(&a);
@@ -358,6 +366,7 @@ fn backup_restores_into_a_fresh_database_only_with_the_quorum() {
 
 #[test]
 fn dev_seals_and_undeclared_destinations_are_refused() {
+    let _serial = serial();
     let dev = Server::start_yaoshi();
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("dev.backup");

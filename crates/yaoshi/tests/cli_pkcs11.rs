@@ -81,6 +81,14 @@ impl Setup {
     }
 }
 
+/// One test at a time: each starts servers on ports `free_port` picks, and
+/// two tests running at once could be handed the same one (a node that
+/// cannot bind exits, and the other test's node answers in its place).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn yaoshi(server: &Server, token: Option<&str>, args: &[&str]) -> Output {
     server::yaoshi_cli(&server.addr, token.unwrap_or(""), args)
 }
@@ -138,6 +146,7 @@ fn assert_no_pin(output: &str) {
 
 #[test]
 fn pkcs11_sealed_server_unseals_itself_at_every_start() {
+    let _serial = serial();
     let setup = Setup::new();
     let srv = setup.start("node.toml");
     let before = seal_status(&srv);
@@ -190,6 +199,7 @@ fn pkcs11_sealed_server_unseals_itself_at_every_start() {
 
 #[test]
 fn second_node_unseals_itself_when_another_node_initialises() {
+    let _serial = serial();
     let setup = Setup::new();
     let first = setup.start("first.toml");
     let second = setup.start("second.toml");
@@ -226,6 +236,7 @@ fn second_node_unseals_itself_when_another_node_initialises() {
 
 #[test]
 fn pkcs11_start_failures_name_the_problem_and_never_the_pin() {
+    let _serial = serial();
     let setup = Setup::new();
     let srv = setup.start("node.toml");
     init(&srv);
@@ -283,6 +294,7 @@ fn pkcs11_start_failures_name_the_problem_and_never_the_pin() {
 
 #[test]
 fn a_device_sealed_backup_restores_into_a_fresh_store_and_unseals_itself() {
+    let _serial = serial();
     let setup = Setup::new();
     let srv = setup.start("node.toml");
     let root = init(&srv);
