@@ -166,7 +166,11 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         scheduler: scheduler.clone(),
         device_seal: device.clone(),
     });
-    let seal = device.as_ref().map_or("shamir", |d| d.kind());
+    let seal = match &device {
+        Some(d) => d.kind(),
+        None if settings.dev.is_some() => "dev",
+        None => "shamir",
+    };
     let (shutdown, receiver) = watch::channel(false);
     let rotation_check = i64::try_from(settings.ha.rotation_check_secs).unwrap_or(i64::MAX);
     let retention = settings
