@@ -29,7 +29,7 @@ async fn read_in(conn: &mut AnyConnection) -> StoreResult<StoreSnapshot> {
         .fetch_one(&mut *conn)
         .await
         .map_err(db)?;
-    let entries = sqlx::query("SELECT name, value FROM entries")
+    let mut entries = sqlx::query("SELECT name, value FROM entries")
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?
@@ -83,7 +83,6 @@ async fn read_in(conn: &mut AnyConnection) -> StoreResult<StoreSnapshot> {
     .iter()
     .map(checkpoint_from)
     .collect::<StoreResult<_>>()?;
-    let mut entries = entries;
     // Sorted here, bytewise, independent of the database's collation.
     entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     Ok(StoreSnapshot {

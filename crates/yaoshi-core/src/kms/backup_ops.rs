@@ -92,14 +92,6 @@ impl Kms {
         Ok(file.header)
     }
 
-    /// The staged backup's header, if a restore is waiting for an unseal.
-    pub async fn pending_restore(&self) -> KmsResult<Option<BackupHeader>> {
-        match self.store.get_entry(PENDING_RESTORE_ENTRY).await? {
-            Some(bytes) => Ok(Some(BackupFile::parse(&bytes)?.header)),
-            None => Ok(None),
-        }
-    }
-
     /// Applies a staged backup with the root key just recovered (called on
     /// every unseal path before the deployment is opened); nothing when
     /// none is staged or another node applied it first.
