@@ -1,5 +1,5 @@
-//! Running a stored server: init and unseal over HTTP, a restart that needs
-//! only unsealing, TLS with and without client certificates, and the
+//! Running a stored server: init and unseal over HTTP, one server per SQLite
+//! file, a restart that needs only unsealing, TLS with and without client certificates, and the
 //! Prometheus metrics.
 
 mod http;
@@ -79,6 +79,17 @@ async fn init_unseal_restart_needs_only_unsealing() {
         .post("transit/encrypt/k", json!({"plaintext": b64(b"kept")}))
         .await;
     let ciphertext = ct.data()["ciphertext"].as_str().unwrap().to_string();
+
+    // The file belongs to this server: a second one on it is refused, and
+    // says why (its rows are served from the first one's memory).
+    let second = yaoshi_server::start(stored(&db)).await;
+    let refused = second.err().expect("a second server on one SQLite file");
+    assert!(
+        refused
+            .to_string()
+            .contains("in use by another yaoshi server"),
+        "{refused}"
+    );
     server.shutdown().await.unwrap();
 
     // Restart on the same storage: initialised, sealed, needs only unsealing.

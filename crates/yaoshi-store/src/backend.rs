@@ -83,6 +83,18 @@ impl Target {
         }
     }
 
+    /// The database file of an SQLite file target (the URL without its
+    /// scheme and query); empty for other targets.
+    pub(crate) fn sqlite_path(&self) -> &str {
+        match self {
+            Target::SqliteFile { url } => {
+                let rest = url.strip_prefix("sqlite://").unwrap_or(url);
+                rest.split('?').next().unwrap_or(rest)
+            }
+            Target::SqliteMemory { .. } | Target::Postgres { .. } => "",
+        }
+    }
+
     pub(crate) fn url(&self) -> &str {
         match self {
             Target::SqliteFile { url }
@@ -153,6 +165,12 @@ mod tests {
             Target::SqliteFile {
                 url: "sqlite://rel.db?mode=rwc".into()
             }
+        );
+        assert_eq!(
+            Target::parse("sqlite:///tmp/a.db?mode=ro")
+                .unwrap()
+                .sqlite_path(),
+            "/tmp/a.db"
         );
         assert_eq!(
             Target::parse("sqlite:///tmp/a.db?mode=ro").unwrap(),

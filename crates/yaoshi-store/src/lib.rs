@@ -25,6 +25,7 @@ mod failover;
 mod lease;
 mod migrate;
 mod pg_hosts;
+mod read_cache;
 mod snapshot;
 mod sql;
 
@@ -52,4 +53,11 @@ pub use sql::SqlStore;
 /// - `postgres://...` or `postgresql://...`: a PostgreSQL database.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(SqlStore::connect(url).await?))
+}
+
+/// Opens the store as a serving node does ([`SqlStore::connect_exclusive`]):
+/// an SQLite file is locked to this process and its entry and key rows are
+/// served from memory; PostgreSQL is opened as by [`open`].
+pub async fn open_exclusive(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqlStore::connect_exclusive(url).await?))
 }

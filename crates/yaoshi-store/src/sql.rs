@@ -23,6 +23,7 @@ use crate::error::{db, unique_as};
 use crate::failover::PoolSlot;
 use crate::migrate;
 use crate::pg_hosts::PgHosts;
+use crate::read_cache::{Cached, ReadCache};
 
 /// Connections in a file-backed SQLite pool (readers run in parallel in WAL
 /// mode; writers queue on the database lock).
@@ -45,6 +46,11 @@ pub struct SqlStore {
     /// For in-memory SQLite: a connection outside the pool that keeps the
     /// shared-cache database alive even if the pool recycles its connection.
     _keep_alive: Option<Mutex<AnyConnection>>,
+    /// Rows served from memory, when this process holds the store alone
+    /// ([`SqlStore::connect_exclusive`]).
+    cache: Option<ReadCache>,
+    /// The SQLite file's lock, held while the store is open exclusively.
+    _file_lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -95,9 +101,42 @@ impl SqlStore {
             pool,
             backend,
             _keep_alive: keep_alive,
+            cache: None,
+            _file_lock: None,
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Connects as a serving node: like [`SqlStore::connect`], and when the
+    /// store can belong to this process alone (an SQLite file or memory) it
+    /// is taken alone and its entry and key rows are served from memory
+    /// (see `read_cache`).
+    ///
+    /// An SQLite file is locked through `<file>.lock`; a second process (or a
+    /// second exclusive store in this one) is refused with
+    /// [`StoreError::Unavailable`] until the first closes. PostgreSQL is
+    /// shared by design: every request reads its rows, so a change made on
+    /// one node is seen by the next request on every other.
+    pub async fn connect_exclusive(url: &str) -> StoreResult<Self> {
+        let target = Target::parse(url)?;
+        let file_lock = match &target {
+            Target::SqliteFile { .. } => Some(lock_sqlite_file(target.sqlite_path())?),
+            Target::SqliteMemory { .. } | Target::Postgres { .. } => None,
+        };
+        let mut store = Self::connect(url).await?;
+        if store.backend == Backend::Sqlite {
+            store.cache = Some(ReadCache::default());
+            store._file_lock = file_lock;
+        }
+        Ok(store)
+    }
+
+    /// Forgets cached rows after a change to a cached table.
+    fn changed(&self) {
+        if let Some(cache) = &self.cache {
+            cache.invalidate();
+        }
     }
 
     /// Which back end this store uses.
@@ -120,6 +159,28 @@ impl SqlStore {
     /// Closes the pool, waiting for checked-out connections to return.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Takes `<path>.lock` for this process, or says who holds it.
+fn lock_sqlite_file(path: &str) -> StoreResult<std::fs::File> {
+    let lock_path = format!("{path}.lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&lock_path).map_err(|e| {
+        StoreError::Unavailable(format!("cannot open the SQLite lock file {lock_path}: {e}"))
+    })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+            "the SQLite database is in use by another yaoshi server (lock {lock_path} is held); \
+             an SQLite store serves one process: use PostgreSQL for several nodes"
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
+            "cannot lock {lock_path}: {e}"
+        ))),
     }
 }
 
@@ -404,13 +465,31 @@ pub(crate) fn checkpoint_from(row: &AnyRow) -> StoreResult<CheckpointRow> {
     })
 }
 
-#[async_trait]
-impl Store for SqlStore {
-    fn backend(&self) -> &'static str {
-        self.backend.name()
+/// The uncached reads behind the cached ones.
+impl SqlStore {
+    /// A cached read: what the cache holds, else `read` (whose result is
+    /// kept unless a change raced it). Without a cache, just `read`.
+    async fn through_cache<T: Clone>(
+        &self,
+        hit: impl FnOnce(&ReadCache) -> Option<T>,
+        read: impl std::future::Future<Output = StoreResult<T>>,
+        kept: impl FnOnce(T) -> Cached,
+    ) -> StoreResult<T> {
+        let Some(cache) = &self.cache else {
+            return read.await;
+        };
+        if let Some(found) = hit(cache) {
+            return Ok(found);
+        }
+        // `read` is a future: it touches the database only when awaited,
+        // after the generation is taken.
+        let generation = cache.generation();
+        let found = read.await?;
+        cache.keep(generation, kept(found.clone()));
+        Ok(found)
     }
 
-    async fn get_entry(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+    async fn read_entry(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
         let row = sqlx::query("SELECT value FROM entries WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool())
@@ -419,41 +498,7 @@ impl Store for SqlStore {
         row.map(|r| col(&r, "value")).transpose()
     }
 
-    async fn put_entry(&self, name: &str, value: &[u8]) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO entries (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.pool())
-        .await
-        .map_err(db)?;
-        Ok(())
-    }
-
-    async fn insert_entry(&self, name: &str, value: &[u8]) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO entries (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.pool())
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn delete_entry(&self, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM entries WHERE name = $1")
-            .bind(name)
-            .execute(&self.pool())
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn list_entries(&self, prefix: &str) -> StoreResult<Vec<String>> {
+    async fn read_entry_names(&self, prefix: &str) -> StoreResult<Vec<String>> {
         // A substring comparison rather than LIKE: LIKE treats `%` and `_` as
         // wildcards and is case-insensitive for ASCII in SQLite. Both back
         // ends count `substr` and `length` in characters.
@@ -467,6 +512,80 @@ impl Store for SqlStore {
         // Sorted here, bytewise, independent of the database's collation.
         names.sort_unstable();
         Ok(names)
+    }
+
+    async fn read_key(&self, namespace: &str, name: &str) -> StoreResult<Option<KeyRecord>> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys \
+             WHERE namespace = $1 AND name = $2 AND state <> 'destroyed'"
+        );
+        let row = sqlx::query(&sql)
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(&self.pool())
+            .await
+            .map_err(db)?;
+        row.as_ref().map(key_from).transpose()
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    async fn get_entry(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.through_cache(
+            |cache| cache.entry(name),
+            self.read_entry(name),
+            |value| Cached::Entry(name.to_string(), value),
+        )
+        .await
+    }
+
+    async fn put_entry(&self, name: &str, value: &[u8]) -> StoreResult<()> {
+        let done = sqlx::query(
+            "INSERT INTO entries (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool())
+        .await;
+        self.changed();
+        done.map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_entry(&self, name: &str, value: &[u8]) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO entries (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool())
+        .await;
+        self.changed();
+        Ok(done.map_err(db)?.rows_affected() == 1)
+    }
+
+    async fn delete_entry(&self, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM entries WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool())
+            .await;
+        self.changed();
+        Ok(done.map_err(db)?.rows_affected() == 1)
+    }
+
+    async fn list_entries(&self, prefix: &str) -> StoreResult<Vec<String>> {
+        self.through_cache(
+            |cache| cache.listing(prefix),
+            self.read_entry_names(prefix),
+            |names| Cached::Listing(prefix.to_string(), names),
+        )
+        .await
     }
 
     async fn get_namespace(&self, name: &str) -> StoreResult<Option<NamespaceRecord>> {
@@ -494,17 +613,12 @@ impl Store for SqlStore {
     }
 
     async fn get_key(&self, namespace: &str, name: &str) -> StoreResult<Option<KeyRecord>> {
-        let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM keys \
-             WHERE namespace = $1 AND name = $2 AND state <> 'destroyed'"
-        );
-        let row = sqlx::query(&sql)
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&self.pool())
-            .await
-            .map_err(db)?;
-        row.as_ref().map(key_from).transpose()
+        self.through_cache(
+            |cache| cache.key(namespace, name),
+            self.read_key(namespace, name),
+            |record| Cached::Key((namespace.to_string(), name.to_string()), record),
+        )
+        .await
     }
 
     async fn get_key_by_id(&self, id: &str) -> StoreResult<Option<KeyRecord>> {
@@ -571,7 +685,7 @@ impl Store for SqlStore {
             .begin_with(self.backend.begin_write())
             .await
             .map_err(db)?;
-        match apply_in(&mut tx, change).await {
+        let result = match apply_in(&mut tx, change).await {
             Ok(()) => tx.commit().await.map_err(unique_as(StoreError::Conflict)),
             Err(e) => {
                 // Report the first error; a failed rollback only means the
@@ -579,7 +693,9 @@ impl Store for SqlStore {
                 let _ = tx.rollback().await;
                 Err(e)
             }
-        }
+        };
+        self.changed();
+        result
     }
 
     async fn append_audit(
@@ -712,7 +828,9 @@ impl Store for SqlStore {
     }
 
     async fn restore_snapshot(&self, snapshot: &StoreSnapshot, claim: &str) -> StoreResult<bool> {
-        crate::snapshot::restore(&self.pool(), self.backend, snapshot, claim).await
+        let restored = crate::snapshot::restore(&self.pool(), self.backend, snapshot, claim).await;
+        self.changed();
+        restored
     }
 
     // Scheduler leases: implemented in `crate::lease`.

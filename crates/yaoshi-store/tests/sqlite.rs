@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use sqlx::{Executor, Row};
+use sqlx::{Connection, Executor, Row};
 use yaoshi_core::store::Store;
 use yaoshi_store::conformance::{concurrent_audit, concurrent_cas, concurrent_lease, create, key};
 use yaoshi_store::{MIGRATIONS, SqlStore};
@@ -116,4 +116,50 @@ async fn unsupported_urls_are_refused() {
     for url in ["mysql://root:pw@localhost/db", "sqlite://", "/tmp/x.db"] {
         assert!(yaoshi_store::open(url).await.is_err(), "{url}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_exclusive_store_holds_its_file_until_closed_and_sees_its_own_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = file_url(&dir);
+    let first = SqlStore::connect_exclusive(&url).await.unwrap();
+    let err = SqlStore::connect_exclusive(&url).await.unwrap_err();
+    assert!(
+        err.to_string().contains("in use by another yaoshi server"),
+        "{err}"
+    );
+
+    // Reads are served from memory and every change is seen at once.
+    assert_eq!(first.get_entry("e").await.unwrap(), None);
+    first.put_entry("e", b"one").await.unwrap();
+    assert_eq!(first.get_entry("e").await.unwrap(), Some(b"one".to_vec()));
+    assert_eq!(
+        first.list_entries("e").await.unwrap(),
+        vec!["e".to_string()]
+    );
+    first.put_entry("e", b"two").await.unwrap();
+    assert_eq!(first.get_entry("e").await.unwrap(), Some(b"two".to_vec()));
+
+    // Served from memory: a write behind the store's back (which the lock
+    // exists to prevent) is not read until the store's own next change.
+    let mut behind = sqlx::AnyConnection::connect(&url).await.unwrap();
+    behind
+        .execute("UPDATE entries SET value = X'6f746865' WHERE name = 'e'")
+        .await
+        .unwrap();
+    assert_eq!(first.get_entry("e").await.unwrap(), Some(b"two".to_vec()));
+    first.put_entry("other", b"x").await.unwrap();
+    assert_eq!(first.get_entry("e").await.unwrap(), Some(b"othe".to_vec()));
+    assert!(first.delete_entry("e").await.unwrap());
+    assert_eq!(first.get_entry("e").await.unwrap(), None);
+    assert!(first.list_entries("e").await.unwrap().is_empty());
+    assert_eq!(first.get_key("ns", "k").await.unwrap(), None);
+    let row = key("id-k", "ns", "k", 1);
+    first.apply(&create(&row, &[1])).await.unwrap();
+    assert_eq!(first.get_key("ns", "k").await.unwrap(), Some(row));
+
+    first.close().await;
+    drop(first);
+    let again = SqlStore::connect_exclusive(&url).await.unwrap();
+    assert!(again.get_key("ns", "k").await.unwrap().is_some());
 }
