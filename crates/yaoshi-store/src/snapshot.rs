@@ -8,7 +8,7 @@ use yaoshi_core::store::{EntryRecord, StoreError, StoreResult, StoreSnapshot};
 use crate::backend::Backend;
 use crate::error::db;
 use crate::sql::{
-    KEY_COLUMNS, audit_from, checkpoint_from, col, insert_audit_row, insert_key, insert_version,
+    KEY_COLUMNS, audit_from, checkpoint_from, col, insert_audit_rows, insert_key, insert_version,
     key_from, namespace_from, version_from,
 };
 
@@ -166,9 +166,9 @@ async fn restore_in(conn: &mut AnyConnection, s: &StoreSnapshot, claim: &str) ->
     for v in &s.versions {
         insert_version(conn, v).await.map_err(db)?;
     }
-    for r in &s.audit_records {
-        insert_audit_row(conn, r).await.map_err(db)?;
-    }
+    insert_audit_rows(conn, &s.audit_records)
+        .await
+        .map_err(db)?;
     for c in &s.checkpoints {
         sqlx::query(
             "INSERT INTO audit_checkpoints (tree_size, time, body, frontier) \

@@ -322,20 +322,46 @@ pub(crate) async fn insert_version(
     .map(|_| ())
 }
 
-/// Inserts an audit record row as given (its chain fields already set).
-pub(crate) async fn insert_audit_row(conn: &mut AnyConnection, r: &AuditRow) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_records (seq, time, prev_hash, hash, body) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(r.seq)
-    .bind(r.time)
-    .bind(r.prev_hash.as_slice())
-    .bind(r.hash.as_slice())
-    .bind(r.body.as_slice())
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+/// Audit rows per INSERT statement (5 parameters each, far below either
+/// back end's parameter limit). A group commit's records go in a few
+/// statements rather than one each.
+const AUDIT_ROWS_PER_INSERT: usize = 64;
+
+/// Inserts audit record rows as given (their chain fields already set),
+/// several per statement.
+pub(crate) async fn insert_audit_rows(
+    conn: &mut AnyConnection,
+    rows: &[AuditRow],
+) -> sqlx::Result<()> {
+    for chunk in rows.chunks(AUDIT_ROWS_PER_INSERT) {
+        let mut sql =
+            String::from("INSERT INTO audit_records (seq, time, prev_hash, hash, body) VALUES ");
+        for i in 0..chunk.len() {
+            let n = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(r.seq)
+                .bind(r.time)
+                .bind(r.prev_hash.as_slice())
+                .bind(r.hash.as_slice())
+                .bind(r.body.as_slice());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The statements of [`Store::apply`], run inside its transaction.
@@ -424,19 +450,18 @@ async fn append_in(
         let position = u64::try_from(seq)
             .map_err(|_| StoreError::Corrupt("audit sequence number is negative".into()))?;
         let hash = entry_hash(algorithm, position, &prev, &r.body);
-        let row = AuditRow {
+        rows.push(AuditRow {
             seq,
             time: r.time,
             prev_hash: prev.to_vec(),
             hash: hash.to_vec(),
             body: r.body.clone(),
-        };
-        insert_audit_row(conn, &row)
-            .await
-            .map_err(unique_as(StoreError::Conflict))?;
-        rows.push(row);
+        });
         prev = hash;
     }
+    insert_audit_rows(conn, &rows)
+        .await
+        .map_err(unique_as(StoreError::Conflict))?;
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
         .bind(prev.as_slice())

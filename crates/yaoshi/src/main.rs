@@ -15,6 +15,10 @@ mod error;
 mod input;
 mod output;
 
+/// mimalloc instead of the system allocator (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use error::{CliError, EXIT_OK};
 use std::process::ExitCode;
