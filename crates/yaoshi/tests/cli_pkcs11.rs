@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use yaoshi_hsm::testing::SoftHsm;
+use yaoshi_store::testing::PgCluster;
 
 const TOKEN: &str = "yaoshi-seal";
 const KEY_LABEL: &str = "yaoshi-root-wrap";
@@ -64,8 +65,13 @@ impl Setup {
 
     /// A node with the seal on a fresh port.
     fn start(&self, name: &str) -> Server {
+        self.start_on(name, &self.storage)
+    }
+
+    /// A node with the seal on a fresh port and another store.
+    fn start_on(&self, name: &str, storage: &str) -> Server {
         let port = free_port();
-        let config = self.config(name, port, &self.storage, KEY_LABEL);
+        let config = self.config(name, port, storage, KEY_LABEL);
         Server::start_yaoshi_config_file(&config, port, &self.env(&self.conf(), PIN))
     }
 
@@ -201,8 +207,12 @@ fn pkcs11_sealed_server_unseals_itself_at_every_start() {
 fn second_node_unseals_itself_when_another_node_initialises() {
     let _serial = serial();
     let setup = Setup::new();
-    let first = setup.start("first.toml");
-    let second = setup.start("second.toml");
+    // Two nodes share a store only on PostgreSQL (an SQLite file belongs to
+    // one server process).
+    let cluster = PgCluster::start().expect("a private PostgreSQL cluster starts");
+    let shared = cluster.create_database("two_nodes").unwrap();
+    let first = setup.start_on("first.toml", &shared);
+    let second = setup.start_on("second.toml", &shared);
     assert_eq!(seal_status(&second)["sealed"], Value::Bool(true));
 
     let root = init(&first);

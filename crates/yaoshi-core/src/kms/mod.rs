@@ -14,8 +14,9 @@
 //! Consistency across nodes: a key's row (policy, state, generation) is read
 //! from the store on every request, so a rotation, trim, disable or delete on
 //! one node is seen by the next request on every other node. Only immutable
-//! data is cached in memory: unsealed versions (by key id and version) and
-//! namespace KEKs.
+//! data is cached here: unsealed versions (by key id and version) and
+//! namespace KEKs. (A store one process holds alone, an SQLite file, may
+//! answer those reads from its own memory; see `yaoshi-store`.)
 
 pub mod approvals;
 pub mod audit_log;
