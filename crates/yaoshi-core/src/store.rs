@@ -282,6 +282,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<LeaseState>;
     /// Gives the lease up if `holder` holds it; `false` if it did not.
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<bool>;
+
+    /// Brings rows the store keeps in memory up to date with every change
+    /// committed so far, by any node. Front ends call it (through
+    /// `Kms::sync_changes`) at the start of every request, so a change
+    /// acknowledged by one node is seen by the next request on every other. A store that keeps nothing,
+    /// or that no other process writes, has nothing to do.
+    async fn sync_changes(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Who holds a lease, and until when.

@@ -262,6 +262,9 @@ pub async fn authenticate(state: &AppState, call: &Call) -> ApiResult<Authentica
 }
 
 pub(crate) async fn dispatch(state: &AppState, call: &Call, route: &mut Route) -> ApiResult<Reply> {
+    // Every row this request reads reflects the changes committed before
+    // it, on any node (one counter read on PostgreSQL; nothing on SQLite).
+    state.kms.sync_changes().await?;
     let path = call.path.as_str();
     if let Some(rest) = path.strip_prefix("sys/").or((path == "sys").then_some("")) {
         let segs = segments(rest)?;

@@ -81,7 +81,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer, ServerErro
         .storage
         .clone()
         .unwrap_or_else(|| "sqlite::memory:".to_string());
-    let store = yaoshi_store::open_exclusive(&storage)
+    let store = yaoshi_store::open_cached(&storage)
         .await
         .map_err(|e| ServerError::Startup(format!("cannot open storage: {e}")))?;
     let storage_type = store.backend();

@@ -40,7 +40,7 @@ use yaoshi_core::store::{Store, StoreError};
 
 pub use backend::Backend;
 pub use migrate::{MIGRATIONS, Migration};
-pub use sql::SqlStore;
+pub use sql::{SHARED_SYNC_WINDOW, SqlStore};
 
 /// Opens (creating and migrating if needed) the store at `url` and returns it
 /// as a shared trait object.
@@ -55,9 +55,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(SqlStore::connect(url).await?))
 }
 
-/// Opens the store as a serving node does ([`SqlStore::connect_exclusive`]):
-/// an SQLite file is locked to this process and its entry and key rows are
-/// served from memory; PostgreSQL is opened as by [`open`].
-pub async fn open_exclusive(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(SqlStore::connect_exclusive(url).await?))
+/// Opens the store as a serving node does ([`SqlStore::connect_cached`]):
+/// the entry and key rows every request reads are served from memory; an
+/// SQLite file is locked to this process, PostgreSQL is checked against its
+/// change counter once per authenticated request.
+pub async fn open_cached(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqlStore::connect_cached(url).await?))
 }

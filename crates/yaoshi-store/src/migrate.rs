@@ -51,6 +51,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "leases",
         sql: include_str!("../migrations/0003_leases.sql"),
     },
+    Migration {
+        version: 4,
+        name: "changes",
+        sql: include_str!("../migrations/0004_changes.sql"),
+    },
 ];
 
 /// Key of the PostgreSQL advisory lock held while migrating ("yaoshi" + 1).

@@ -1,16 +1,20 @@
-//! The in-memory read cache of a store that one process holds alone (an
-//! SQLite file under this process's lock, or a private in-memory database).
+//! The in-memory read cache of a serving node's store.
 //!
 //! It keeps the rows every request reads (token records, principals, the
 //! mount table: entries and their listings; key rows) so that a request for
-//! a cached key touches no storage before its audit append.
+//! a cached key reads them from memory.
 //!
-//! Correctness rests on two rules:
-//! - every change to a cached table goes through this process's store,
-//!   which calls [`ReadCache::invalidate`] after the change (committed or
-//!   not), so no other writer exists;
+//! Correctness rests on three rules:
+//! - every change this process makes to a cached table calls
+//!   [`ReadCache::invalidate`] after the change (committed or not);
+//! - changes by other processes are found through the store's change
+//!   counter, which grows in the same transaction as every change: when a
+//!   [sync](ReadCache::observe) reads a value other than the last one seen,
+//!   everything is forgotten. An SQLite file has no other writer (this
+//!   process holds its lock), so it never needs the counter; PostgreSQL
+//!   reads it once per request;
 //! - a reader takes the [generation](ReadCache::generation) before it reads
-//!   the database and its result is kept only if no change happened in
+//!   the database and its result is kept only if nothing was forgotten in
 //!   between ([`ReadCache::keep`]), so a value read before a concurrent
 //!   commit can never outlive it.
 //!
@@ -20,6 +24,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use yaoshi_core::store::KeyRecord;
 
@@ -41,6 +46,8 @@ pub(crate) enum Cached {
 #[derive(Default)]
 struct Rows {
     generation: u64,
+    /// The change counter as last read, and when.
+    observed: Option<(i64, Instant)>,
     entries: HashMap<String, Option<Vec<u8>>>,
     listings: HashMap<String, Vec<String>>,
     keys: HashMap<(String, String), Option<KeyRecord>>,
@@ -96,12 +103,33 @@ impl ReadCache {
 
     /// Forgets everything; called after every change to a cached table.
     pub(crate) fn invalidate(&self) {
-        let mut rows = self.rows();
-        rows.generation += 1;
-        rows.entries.clear();
-        rows.listings.clear();
-        rows.keys.clear();
+        forget(&mut self.rows());
     }
+
+    /// Notes the change counter just read from the store: a value other
+    /// than the last one seen means another process changed something, and
+    /// everything is forgotten.
+    pub(crate) fn observe(&self, counter: i64) {
+        let mut rows = self.rows();
+        if rows.observed.map(|(seen, _)| seen) != Some(counter) {
+            forget(&mut rows);
+        }
+        rows.observed = Some((counter, Instant::now()));
+    }
+
+    /// Whether the counter was read within `window`.
+    pub(crate) fn synced_within(&self, window: Duration) -> bool {
+        self.rows()
+            .observed
+            .is_some_and(|(_, at)| at.elapsed() <= window)
+    }
+}
+
+fn forget(rows: &mut Rows) {
+    rows.generation += 1;
+    rows.entries.clear();
+    rows.listings.clear();
+    rows.keys.clear();
 }
 
 fn bounded_insert<K: Eq + Hash, V>(map: &mut HashMap<K, V>, key: K, value: V) {
@@ -142,6 +170,23 @@ mod tests {
         assert_eq!(cache.entry("e"), None);
         assert_eq!(cache.listing("p/"), None);
         assert_eq!(cache.key("ns", "k"), None);
+    }
+
+    #[test]
+    fn another_writers_change_seen_through_the_counter_forgets_everything() {
+        let cache = ReadCache::default();
+        assert!(!cache.synced_within(Duration::from_secs(60)));
+        cache.observe(7);
+        let g = cache.generation();
+        cache.keep(g, Cached::Entry("e".into(), Some(b"v".to_vec())));
+        cache.observe(7); // nothing changed elsewhere
+        assert_eq!(cache.entry("e"), Some(Some(b"v".to_vec())));
+        assert!(cache.synced_within(Duration::from_secs(60)));
+        cache.observe(8); // another node committed a change
+        assert_eq!(cache.entry("e"), None);
+        // A read that began before the change was seen is not kept.
+        cache.keep(g, Cached::Entry("e".into(), Some(b"old".to_vec())));
+        assert_eq!(cache.entry("e"), None);
     }
 
     #[test]

@@ -30,6 +30,11 @@ use crate::read_cache::{Cached, ReadCache};
 const SQLITE_POOL_SIZE: u32 = 8;
 /// Connections in a PostgreSQL pool, per node.
 const POSTGRES_POOL_SIZE: u32 = 16;
+/// How old the last change-counter read of a shared (PostgreSQL) cached
+/// store may be for a cached read outside a request: background work (the
+/// scheduler, a sealed node waiting for another's init) sees other nodes'
+/// changes within this.
+pub const SHARED_SYNC_WINDOW: Duration = Duration::from_millis(100);
 /// How long a PostgreSQL operation waits for a pooled connection. While the
 /// server is down or unreachable `sqlx` keeps retrying the connect until
 /// this deadline (its default is 30 s), so this bounds how long a request
@@ -46,9 +51,11 @@ pub struct SqlStore {
     /// For in-memory SQLite: a connection outside the pool that keeps the
     /// shared-cache database alive even if the pool recycles its connection.
     _keep_alive: Option<Mutex<AnyConnection>>,
-    /// Rows served from memory, when this process holds the store alone
-    /// ([`SqlStore::connect_exclusive`]).
+    /// Rows served from memory ([`SqlStore::connect_cached`]).
     cache: Option<ReadCache>,
+    /// Whether other processes write the store (PostgreSQL), so the cache
+    /// is checked against the change counter.
+    shared: bool,
     /// The SQLite file's lock, held while the store is open exclusively.
     _file_lock: Option<std::fs::File>,
 }
@@ -102,34 +109,64 @@ impl SqlStore {
             backend,
             _keep_alive: keep_alive,
             cache: None,
+            shared: false,
             _file_lock: None,
         };
         store.migrate().await?;
         Ok(store)
     }
 
-    /// Connects as a serving node: like [`SqlStore::connect`], and when the
-    /// store can belong to this process alone (an SQLite file or memory) it
-    /// is taken alone and its entry and key rows are served from memory
-    /// (see `read_cache`).
+    /// Connects as a serving node: like [`SqlStore::connect`], with the
+    /// entry and key rows every request reads served from memory (see
+    /// `read_cache`).
     ///
-    /// An SQLite file is locked through `<file>.lock`; a second process (or a
-    /// second exclusive store in this one) is refused with
-    /// [`StoreError::Unavailable`] until the first closes. PostgreSQL is
-    /// shared by design: every request reads its rows, so a change made on
-    /// one node is seen by the next request on every other.
-    pub async fn connect_exclusive(url: &str) -> StoreResult<Self> {
+    /// An SQLite file becomes this process's alone: it is locked through
+    /// `<file>.lock`, and a second process (or a second cached store in this
+    /// one) is refused with [`StoreError::Unavailable`] until the first
+    /// closes. Nothing else writes it, so the cache needs no checks.
+    /// PostgreSQL is shared by design: [`Store::sync_changes`] reads the
+    /// change counter at the start of every request (one small read instead
+    /// of the token, principal, mount and key rows), and any other cached
+    /// read (background work) syncs first when no sync happened in the last
+    /// [`SHARED_SYNC_WINDOW`].
+    pub async fn connect_cached(url: &str) -> StoreResult<Self> {
         let target = Target::parse(url)?;
         let file_lock = match &target {
             Target::SqliteFile { .. } => Some(lock_sqlite_file(target.sqlite_path())?),
             Target::SqliteMemory { .. } | Target::Postgres { .. } => None,
         };
         let mut store = Self::connect(url).await?;
-        if store.backend == Backend::Sqlite {
-            store.cache = Some(ReadCache::default());
-            store._file_lock = file_lock;
-        }
+        store.cache = Some(ReadCache::default());
+        store.shared = store.backend == Backend::Postgres;
+        store._file_lock = file_lock;
         Ok(store)
+    }
+
+    /// Runs one statement on the entries table in a write transaction that
+    /// also counts the change, then forgets cached rows; returns how many
+    /// rows the statement affected.
+    async fn change_entries<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> StoreResult<u64> {
+        let result = async {
+            let mut tx = self
+                .pool()
+                .begin_with(self.backend.begin_write())
+                .await
+                .map_err(db)?;
+            let affected = statement
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            count_change(&mut tx).await?;
+            tx.commit().await.map_err(db)?;
+            Ok(affected)
+        }
+        .await;
+        self.changed();
+        result
     }
 
     /// Forgets cached rows after a change to a cached table.
@@ -364,6 +401,17 @@ pub(crate) async fn insert_audit_rows(
     Ok(())
 }
 
+/// Counts a change in the transaction making it (see `read_cache`): the
+/// row lock is taken last, just before the commit, so writers queue on it
+/// only briefly and always in the same order.
+async fn count_change(conn: &mut AnyConnection) -> StoreResult<()> {
+    sqlx::query("UPDATE change_counter SET value = value + 1 WHERE id = 1")
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
 /// The statements of [`Store::apply`], run inside its transaction.
 async fn apply_in(conn: &mut AnyConnection, change: &KeyChange) -> StoreResult<()> {
     let k = &change.key;
@@ -503,6 +551,11 @@ impl SqlStore {
         let Some(cache) = &self.cache else {
             return read.await;
         };
+        if self.shared && !cache.synced_within(SHARED_SYNC_WINDOW) {
+            // No request synced lately (background work): read the counter
+            // first.
+            self.sync_changes().await?;
+        }
         if let Some(found) = hit(cache) {
             return Ok(found);
         }
@@ -570,38 +623,27 @@ impl Store for SqlStore {
     }
 
     async fn put_entry(&self, name: &str, value: &[u8]) -> StoreResult<()> {
-        let done = sqlx::query(
+        let upsert = sqlx::query(
             "INSERT INTO entries (name, value) VALUES ($1, $2) \
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
-        .bind(value)
-        .execute(&self.pool())
-        .await;
-        self.changed();
-        done.map_err(db)?;
-        Ok(())
+        .bind(value);
+        self.change_entries(upsert).await.map(|_| ())
     }
 
     async fn insert_entry(&self, name: &str, value: &[u8]) -> StoreResult<bool> {
-        let done = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO entries (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
-        .bind(value)
-        .execute(&self.pool())
-        .await;
-        self.changed();
-        Ok(done.map_err(db)?.rows_affected() == 1)
+        .bind(value);
+        Ok(self.change_entries(insert).await? == 1)
     }
 
     async fn delete_entry(&self, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM entries WHERE name = $1")
-            .bind(name)
-            .execute(&self.pool())
-            .await;
-        self.changed();
-        Ok(done.map_err(db)?.rows_affected() == 1)
+        let delete = sqlx::query("DELETE FROM entries WHERE name = $1").bind(name);
+        Ok(self.change_entries(delete).await? == 1)
     }
 
     async fn list_entries(&self, prefix: &str) -> StoreResult<Vec<String>> {
@@ -711,7 +753,10 @@ impl Store for SqlStore {
             .await
             .map_err(db)?;
         let result = match apply_in(&mut tx, change).await {
-            Ok(()) => tx.commit().await.map_err(unique_as(StoreError::Conflict)),
+            Ok(()) => match count_change(&mut tx).await {
+                Ok(()) => tx.commit().await.map_err(unique_as(StoreError::Conflict)),
+                Err(e) => Err(e),
+            },
             Err(e) => {
                 // Report the first error; a failed rollback only means the
                 // connection is discarded instead of reused.
@@ -854,8 +899,16 @@ impl Store for SqlStore {
 
     async fn restore_snapshot(&self, snapshot: &StoreSnapshot, claim: &str) -> StoreResult<bool> {
         let restored = crate::snapshot::restore(&self.pool(), self.backend, snapshot, claim).await;
+        // Counted after the restore's own transaction: nodes that cached the
+        // empty store's rows forget them at their next sync.
+        let counted = match self.pool().acquire().await {
+            Ok(mut conn) => count_change(&mut conn).await,
+            Err(e) => Err(db(e)),
+        };
         self.changed();
-        restored
+        let restored = restored?;
+        counted?;
+        Ok(restored)
     }
 
     // Scheduler leases: implemented in `crate::lease`.
@@ -872,5 +925,17 @@ impl Store for SqlStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<bool> {
         crate::lease::release(&self.pool(), name, holder).await
+    }
+
+    async fn sync_changes(&self) -> StoreResult<()> {
+        let Some(cache) = self.cache.as_ref().filter(|_| self.shared) else {
+            return Ok(());
+        };
+        let counter: i64 = sqlx::query_scalar("SELECT value FROM change_counter WHERE id = 1")
+            .fetch_one(&self.pool())
+            .await
+            .map_err(db)?;
+        cache.observe(counter);
+        Ok(())
     }
 }

@@ -36,23 +36,29 @@ async fn postgres() {
     snapshot_round_trip(&*store, &*yaoshi_store::open(&sqlite).await.unwrap()).await;
 }
 
-/// The same suite through the read cache of a store one process holds
-/// alone: every read after a change must see it.
+/// The same suite through a serving node's read cache: every read after a
+/// change must see it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_file_held_exclusively() {
+async fn sqlite_file_cached() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("yaoshi.db").display());
-    let store = yaoshi_store::open_exclusive(&url).await.unwrap();
+    let store = yaoshi_store::open_cached(&url).await.unwrap();
     run_all(&*store).await;
     let restored = format!("sqlite://{}", dir.path().join("restored.db").display());
-    let target = yaoshi_store::open_exclusive(&restored).await.unwrap();
+    let target = yaoshi_store::open_cached(&restored).await.unwrap();
     snapshot_round_trip(&*store, &*target).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_memory_held_exclusively() {
-    let store = yaoshi_store::open_exclusive("sqlite::memory:")
-        .await
-        .unwrap();
+async fn sqlite_memory_cached() {
+    let store = yaoshi_store::open_cached("sqlite::memory:").await.unwrap();
+    run_all(&*store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_cached() {
+    let cluster = PgCluster::start().unwrap();
+    let url = cluster.create_database("cached").unwrap();
+    let store = yaoshi_store::open_cached(&url).await.unwrap();
     run_all(&*store).await;
 }

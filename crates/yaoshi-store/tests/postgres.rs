@@ -75,3 +75,50 @@ async fn cluster_is_private_and_removed_on_drop() {
         "server stopped"
     );
 }
+
+/// Two nodes' cached stores on one database: a change through one is seen
+/// by the other at its next sync (the start of every request),
+/// and by any read once the sync window has passed; concurrent
+/// compare-and-set through both caches loses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cached_nodes_see_each_others_changes_at_the_next_sync() {
+    let cluster = PgCluster::start().unwrap();
+    let url = cluster.create_database("cached_nodes").unwrap();
+    let a = SqlStore::connect_cached(&url).await.unwrap();
+    let b = SqlStore::connect_cached(&url).await.unwrap();
+
+    a.put_entry("mounts/transit", b"one").await.unwrap();
+    b.sync_changes().await.unwrap();
+    assert_eq!(
+        b.get_entry("mounts/transit").await.unwrap(),
+        Some(b"one".to_vec())
+    );
+    assert_eq!(b.list_entries("mounts/").await.unwrap(), ["mounts/transit"]);
+    let row = yaoshi_store::conformance::key("id-k", "ns", "k", 1);
+    assert_eq!(b.get_key("ns", "k").await.unwrap(), None);
+
+    // Served from b's memory until b syncs ...
+    a.put_entry("mounts/transit", b"two").await.unwrap();
+    a.put_entry("mounts/other", b"x").await.unwrap();
+    a.apply(&yaoshi_store::conformance::create(&row, &[1]))
+        .await
+        .unwrap();
+    b.sync_changes().await.unwrap();
+    assert_eq!(
+        b.get_entry("mounts/transit").await.unwrap(),
+        Some(b"two".to_vec())
+    );
+    assert_eq!(
+        b.list_entries("mounts/").await.unwrap(),
+        ["mounts/other", "mounts/transit"]
+    );
+    assert_eq!(b.get_key("ns", "k").await.unwrap(), Some(row));
+
+    // ... and a read with no sync in the window syncs itself.
+    assert!(a.delete_entry("mounts/transit").await.unwrap());
+    tokio::time::sleep(yaoshi_store::SHARED_SYNC_WINDOW * 2).await;
+    assert_eq!(b.get_entry("mounts/transit").await.unwrap(), None);
+
+    let refs: [&dyn Store; 2] = [&a, &b];
+    concurrent_cas(&refs, "cached", 8, 20).await;
+}

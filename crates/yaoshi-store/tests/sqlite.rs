@@ -122,8 +122,8 @@ async fn unsupported_urls_are_refused() {
 async fn an_exclusive_store_holds_its_file_until_closed_and_sees_its_own_changes() {
     let dir = tempfile::tempdir().unwrap();
     let url = file_url(&dir);
-    let first = SqlStore::connect_exclusive(&url).await.unwrap();
-    let err = SqlStore::connect_exclusive(&url).await.unwrap_err();
+    let first = SqlStore::connect_cached(&url).await.unwrap();
+    let err = SqlStore::connect_cached(&url).await.unwrap_err();
     assert!(
         err.to_string().contains("in use by another yaoshi server"),
         "{err}"
@@ -160,6 +160,6 @@ async fn an_exclusive_store_holds_its_file_until_closed_and_sees_its_own_changes
 
     first.close().await;
     drop(first);
-    let again = SqlStore::connect_exclusive(&url).await.unwrap();
+    let again = SqlStore::connect_cached(&url).await.unwrap();
     assert!(again.get_key("ns", "k").await.unwrap().is_some());
 }

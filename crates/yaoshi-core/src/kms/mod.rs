@@ -305,6 +305,14 @@ impl Kms {
         Ok(key)
     }
 
+    /// Brings the store's cached rows up to date with every change committed
+    /// so far on any node ([`Store::sync_changes`]). Front ends call it at
+    /// the start of every request, so a change acknowledged by one node is
+    /// seen by the next request on every other.
+    pub async fn sync_changes(&self) -> KmsResult<()> {
+        Ok(self.store.sync_changes().await?)
+    }
+
     /// The type of a key as last read by any operation on this node, without
     /// touching storage (front ends label metrics with it). `None` when the
     /// key has not been read recently.
