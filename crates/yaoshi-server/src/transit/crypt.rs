@@ -147,7 +147,12 @@ async fn encrypt_one(
         .encrypt_with(handle, &plaintext, request)
         .await
         .map_err(missing_key_is_400)?;
-    Ok(json!({ "ciphertext": ciphertext, "key_version": version_of(&ciphertext) }))
+    // Built directly: `json!` would copy the ciphertext.
+    let key_version = Value::from(version_of(&ciphertext));
+    Ok(Value::Object(serde_json::Map::from_iter([
+        ("ciphertext".to_string(), Value::String(ciphertext)),
+        ("key_version".to_string(), key_version),
+    ])))
 }
 
 /// `POST decrypt/:name`.

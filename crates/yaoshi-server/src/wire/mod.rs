@@ -138,17 +138,27 @@ impl Reply {
         if status == StatusCode::NO_CONTENT {
             return StatusCode::NO_CONTENT.into_response();
         }
-        let envelope = json!({
-            "request_id": request_id,
-            "lease_id": "",
-            "renewable": false,
-            "lease_duration": 0,
-            "data": self.data,
-            "wrap_info": null,
-            "warnings": if self.warnings.is_empty() { Value::Null } else { json!(self.warnings) },
-            "auth": self.auth,
-        });
-        json_response(status, &envelope)
+        // Built field by field so that `data` (a batch's thousands of values)
+        // is moved in: `json!` would copy it through `to_value`.
+        let warnings = if self.warnings.is_empty() {
+            Value::Null
+        } else {
+            Value::from(self.warnings)
+        };
+        let envelope: serde_json::Map<String, Value> = [
+            ("request_id", Value::from(request_id)),
+            ("lease_id", Value::from("")),
+            ("renewable", Value::Bool(false)),
+            ("lease_duration", Value::from(0)),
+            ("data", self.data.unwrap_or(Value::Null)),
+            ("wrap_info", Value::Null),
+            ("warnings", warnings),
+            ("auth", self.auth.unwrap_or(Value::Null)),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+        json_response(status, &Value::Object(envelope))
     }
 }
 
