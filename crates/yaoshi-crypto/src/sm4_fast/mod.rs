@@ -2,11 +2,13 @@
 //!
 //! The SM4 S-box is computed with AES-NI through the affine isomorphism
 //! between the SM4 and AES S-boxes ([`tables`]); blocks are processed 16 at a
-//! time, word-sliced, on 256-bit (AVX2, with VAES or two 128-bit AESENCLASTs)
-//! or 128-bit (SSSE3 + AES-NI) vectors. GCM hashes with PCLMULQDQ (VPCLMULQDQ
-//! with VAES), eight blocks per reduction ([`ghash`]). The implementation is chosen once per
-//! process from the CPU features ([`detected`]); without AES-NI and PCLMULQDQ
-//! (or off x86-64) the RustCrypto reference (`sm4`, `ctr`, `aes-gcm`) is used.
+//! time, word-sliced, by one kernel written over the vector width
+//! ([`kernel`]) and built for 256-bit (AVX2, with VAES or two 128-bit
+//! AESENCLASTs, [`avx2`]) and 128-bit (SSSE3 + AES-NI, [`aesni`]) vectors.
+//! GCM hashes with PCLMULQDQ (VPCLMULQDQ with VAES), eight blocks per
+//! reduction ([`ghash`]). The implementation is chosen once per process from
+//! the CPU features ([`detected`]); without AES-NI and PCLMULQDQ (or off
+//! x86-64) the RustCrypto reference (`sm4`, `ctr`, `aes-gcm`) is used.
 //!
 //! Partial batches (fewer than 16 blocks left) still go through the SIMD
 //! kernel on a zero-padded batch, so message length only changes how many
@@ -26,6 +28,8 @@ mod aesni;
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod ghash;
+#[cfg(target_arch = "x86_64")]
+mod kernel;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod tables;
 #[cfg(test)]
@@ -143,8 +147,8 @@ impl RoundKeys {
         // AVX2+AES, `Aesni` SSSE3+AES, exactly the features each kernel enables.
         unsafe {
             match self.imp {
-                Impl::Avx2Vaes => avx2::vaes::encrypt16(&self.rk, data),
-                Impl::Avx2Aesni => avx2::aesni::encrypt16(&self.rk, data),
+                Impl::Avx2Vaes => avx2::encrypt16_vaes(&self.rk, data),
+                Impl::Avx2Aesni => avx2::encrypt16_aesni(&self.rk, data),
                 Impl::Aesni => aesni::encrypt16(&self.rk, data),
                 Impl::Reference => unreachable!("no round keys for the reference"),
             }
