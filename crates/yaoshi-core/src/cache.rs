@@ -2,7 +2,8 @@
 //!
 //! Versions are immutable once written, so an entry keyed by (key id,
 //! version) never goes stale; whether a version may still be used is decided
-//! from the key's policy, which is read fresh from the store on every request.
+//! from the key's policy, which is read through the store on every request
+//! (the store's own row cache is checked against its changes first).
 //! Entries hold material in zeroizing buffers and are wiped when evicted, when
 //! their key is trimmed or destroyed, and when the node seals.
 

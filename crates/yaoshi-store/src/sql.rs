@@ -132,7 +132,7 @@ impl SqlStore {
     pub async fn connect_cached(url: &str) -> StoreResult<Self> {
         let target = Target::parse(url)?;
         let file_lock = match &target {
-            Target::SqliteFile { .. } => Some(lock_sqlite_file(target.sqlite_path())?),
+            Target::SqliteFile { .. } => Some(lock_sqlite_file(target.sqlite_path()).await?),
             Target::SqliteMemory { .. } | Target::Postgres { .. } => None,
         };
         let mut store = Self::connect(url).await?;
@@ -199,8 +199,14 @@ impl SqlStore {
     }
 }
 
-/// Takes `<path>.lock` for this process, or says who holds it.
-fn lock_sqlite_file(path: &str) -> StoreResult<std::fs::File> {
+/// How long a cached SQLite store waits for another holder of the file's
+/// lock to let go (a process still exiting, or a server of this process
+/// whose last tasks are still finishing) before it refuses to start.
+const SQLITE_LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Takes `<path>.lock` for this process, waiting up to [`SQLITE_LOCK_WAIT`]
+/// for a holder to let go; then says who holds it.
+async fn lock_sqlite_file(path: &str) -> StoreResult<std::fs::File> {
     let lock_path = format!("{path}.lock");
     let mut options = std::fs::OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -209,15 +215,26 @@ fn lock_sqlite_file(path: &str) -> StoreResult<std::fs::File> {
     let file = options.open(&lock_path).map_err(|e| {
         StoreError::Unavailable(format!("cannot open the SQLite lock file {lock_path}: {e}"))
     })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
-            "the SQLite database is in use by another yaoshi server (lock {lock_path} is held); \
-             an SQLite store serves one process: use PostgreSQL for several nodes"
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
-            "cannot lock {lock_path}: {e}"
-        ))),
+    let deadline = std::time::Instant::now() + SQLITE_LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Unavailable(format!(
+                    "the SQLite database is in use by another yaoshi server (lock {lock_path} \
+                     is held); an SQLite store serves one process: use PostgreSQL for several \
+                     nodes"
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot lock {lock_path}: {e}"
+                )));
+            }
+        }
     }
 }
 
