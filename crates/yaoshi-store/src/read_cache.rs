@@ -50,7 +50,10 @@ struct Rows {
     observed: Option<(i64, Instant)>,
     entries: HashMap<String, Option<Vec<u8>>>,
     listings: HashMap<String, Vec<String>>,
-    keys: HashMap<(String, String), Option<KeyRecord>>,
+    /// Key rows by namespace, then name (looked up without building an
+    /// owned pair), and how many there are.
+    keys: HashMap<String, HashMap<String, Option<KeyRecord>>>,
+    key_rows: usize,
 }
 
 /// See the module documentation.
@@ -81,11 +84,7 @@ impl ReadCache {
 
     /// A cached key row (`Some(None)`: known to be absent).
     pub(crate) fn key(&self, namespace: &str, name: &str) -> Option<Option<KeyRecord>> {
-        // The map is keyed by owned pairs; build one only on this path.
-        self.rows()
-            .keys
-            .get(&(namespace.to_string(), name.to_string()))
-            .cloned()
+        self.rows().keys.get(namespace)?.get(name).cloned()
     }
 
     /// Keeps what a read found, unless a change happened since `generation`.
@@ -97,7 +96,16 @@ impl ReadCache {
         match found {
             Cached::Entry(name, value) => bounded_insert(&mut rows.entries, name, value),
             Cached::Listing(prefix, names) => bounded_insert(&mut rows.listings, prefix, names),
-            Cached::Key(id, record) => bounded_insert(&mut rows.keys, id, record),
+            Cached::Key((namespace, name), record) => {
+                if rows.key_rows >= MAX_ROWS {
+                    rows.keys.clear();
+                    rows.key_rows = 0;
+                }
+                let by_name = rows.keys.entry(namespace).or_default();
+                if by_name.insert(name, record).is_none() {
+                    rows.key_rows += 1;
+                }
+            }
         }
     }
 
@@ -130,6 +138,7 @@ fn forget(rows: &mut Rows) {
     rows.entries.clear();
     rows.listings.clear();
     rows.keys.clear();
+    rows.key_rows = 0;
 }
 
 fn bounded_insert<K: Eq + Hash, V>(map: &mut HashMap<K, V>, key: K, value: V) {
@@ -198,5 +207,16 @@ mod tests {
         }
         assert!(cache.rows().entries.len() <= MAX_ROWS);
         assert_eq!(cache.entry(&format!("token/{}", MAX_ROWS + 9)), Some(None));
+        for i in 0..MAX_ROWS + 10 {
+            cache.keep(
+                g,
+                Cached::Key((format!("ns{}", i % 3), format!("k{i}")), None),
+            );
+        }
+        let rows = cache.rows();
+        let held: usize = rows.keys.values().map(HashMap::len).sum();
+        assert!(held <= MAX_ROWS && held == rows.key_rows, "{held}");
+        drop(rows);
+        assert_eq!(cache.key("ns0", &format!("k{}", MAX_ROWS + 8)), Some(None));
     }
 }
